@@ -1,0 +1,76 @@
+# blasbatch — build, test and measure. `make help` lists the targets.
+#
+# Link flags for OpenBLAS and LAPACKE come from pkg-config (see blas/cgo.go),
+# so plain `go build` works once `make deps` has installed the Debian packages.
+
+GO        ?= go
+BIN       := bin/blasbatch
+PKGS      := ./...
+STATICCHECK_VERSION := v0.8.2
+BENCHSTAT_VERSION   := v0.0.0-20260908200009-22c9c6c9d4da
+GOBIN     := $(shell $(GO) env GOPATH)/bin
+
+# Debian 12 packages: OpenBLAS (pthread build, the default alternative),
+# reference LAPACKE on top of it, NumPy for the interoperability tests and
+# the anchors, hyperfine for the measurement scripts.
+DEB_PACKAGES := build-essential pkg-config libopenblas-dev liblapacke-dev \
+                python3 python3-numpy python3-joblib hyperfine
+
+.PHONY: help deps build test test-short test-purego lint bench demo anchor docker-check clean
+
+help:
+	@echo "make deps         install the Debian packages blasbatch needs (as root)"
+	@echo "make build        build $(BIN)"
+	@echo "make test         the whole test suite (race detector on, NumPy interop included)"
+	@echo "make lint         gofmt -s, go vet, staticcheck: fails if anything is printed"
+	@echo "make bench        Go benchmarks (kernels, splits) for benchstat"
+	@echo "make demo         deps + build + the question's workload on this machine"
+	@echo "make anchor       blasbatch against the NumPy anchors (alternated, medians)"
+	@echo "make docker-check build the Dockerfile with podman (not part of make test)"
+
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	else echo "deps: all Debian packages present"; fi
+
+build:
+	$(GO) build -trimpath -o $(BIN) ./cmd/blasbatch
+
+test: build
+	BLASBATCH_REQUIRE_NUMPY=1 $(GO) test -race -count=1 $(PKGS)
+	CGO_ENABLED=0 $(GO) test -count=1 $(PKGS)
+
+test-short:
+	$(GO) test -short $(PKGS)
+
+test-purego:
+	CGO_ENABLED=0 $(GO) test -count=1 $(PKGS)
+
+$(GOBIN)/staticcheck:
+	GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+lint: $(GOBIN)/staticcheck
+	@out=$$(gofmt -s -l . ; $(GO) vet $(PKGS) 2>&1; $(GOBIN)/staticcheck $(PKGS) 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 ./bench/ ./kernels/ | tee bench.txt
+
+demo: deps build
+	$(BIN) env
+	$(BIN) gen -size 1000 -count 16 -dir demo-data
+	$(BIN) run -kernel svd -jsonl demo-results.jsonl demo-data
+
+anchor: deps build
+	bench/anchor.sh
+
+docker-check:
+	scripts/docker-check.sh
+
+clean:
+	rm -rf bin demo-data demo-results.jsonl bench.txt

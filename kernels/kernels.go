@@ -1,0 +1,130 @@
+// Package kernels holds the operations blasbatch runs on one matrix at a
+// time. Each kernel is a [Spec]; each outer worker makes its own [Worker]
+// from it, which keeps the LAPACK workspace and output buffers between items
+// so that a batch of same-shaped matrices allocates once per worker.
+//
+// Matrices are row-major float64 slices. A kernel destroys its input: the
+// pipeline hands each worker a buffer it owns, so no defensive copy is made.
+package kernels
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/blasbatch/blasbatch/blas"
+)
+
+// Spec describes one kernel.
+type Spec struct {
+	Name string
+	// Doc is a one-line description for --help.
+	Doc string
+	// Field is the JSON Lines field that holds Result.Values.
+	Field string
+	// Flops estimates the floating-point operations for one rows×cols item.
+	Flops func(rows, cols int) float64
+	// New returns a worker that runs the kernel with impl.
+	New func(impl blas.LAPACK) Worker
+}
+
+// Worker runs one kernel on one matrix at a time. A Worker is not safe for
+// concurrent use; give each outer worker its own.
+type Worker interface {
+	// Run computes the kernel on the rows×cols row-major matrix a, which it
+	// may overwrite. With save, Result.Outputs holds the arrays to write.
+	// The Result's slices are owned by the Worker and valid until the next
+	// call to Run.
+	Run(rows, cols int, a []float64, save bool) (Result, error)
+}
+
+// Result is what a kernel computed for one item.
+type Result struct {
+	// Values is the kernel's summary vector (singular values for svd).
+	Values []float64
+	// Outputs are the arrays --save writes, in order; nil unless asked.
+	Outputs []Output
+}
+
+// Output is one named array of a Result, row-major (Rows == 0 means a
+// vector of length Cols).
+type Output struct {
+	Name       string
+	Rows, Cols int
+	Data       []float64
+}
+
+// ErrNotFinite means the matrix holds NaN or ±Inf, which LAPACK must never see.
+var ErrNotFinite = errors.New("matrix is not finite")
+
+// NotFiniteError locates the first non-finite element.
+type NotFiniteError struct {
+	Row, Col int
+	Value    float64
+}
+
+func (e *NotFiniteError) Error() string {
+	return fmt.Sprintf("matrix is not finite: element [%d,%d] is %v", e.Row, e.Col, e.Value)
+}
+
+// Is makes errors.Is(err, ErrNotFinite) true.
+func (e *NotFiniteError) Is(target error) bool { return target == ErrNotFinite }
+
+// LAPACKError is a LAPACK routine's report of numerical failure (INFO > 0).
+type LAPACKError struct {
+	Routine string
+	Info    int
+	Reason  string
+}
+
+func (e *LAPACKError) Error() string {
+	return fmt.Sprintf("%s failed with info=%d: %s", e.Routine, e.Info, e.Reason)
+}
+
+// CheckFinite returns a *NotFiniteError for the first NaN or ±Inf in the
+// rows×cols row-major matrix a, or nil.
+func CheckFinite(rows, cols int, a []float64) error {
+	a = a[:rows*cols]
+	for i, v := range a {
+		// v-v is NaN exactly when v is NaN or ±Inf; one test per element.
+		if v-v != 0 {
+			return &NotFiniteError{Row: i / cols, Col: i % cols, Value: v}
+		}
+	}
+	return nil
+}
+
+// Lookup returns the kernel named name.
+func Lookup(name string) (Spec, error) {
+	for _, s := range All() {
+		if s.Name == name {
+			return s, nil
+		}
+	}
+	return Spec{}, fmt.Errorf("unknown kernel %q (have %s)", name, strings.Join(Names(), ", "))
+}
+
+// All returns every kernel, sorted by name.
+func All() []Spec {
+	all := []Spec{svdSpec(), svdvalsSpec()}
+	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
+	return all
+}
+
+// Names returns the kernels' names, sorted.
+func Names() []string {
+	var n []string
+	for _, s := range All() {
+		n = append(n, s.Name)
+	}
+	return n
+}
+
+// grow returns s resliced to n, reallocating only when its capacity is short.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
