@@ -1,0 +1,163 @@
+package threads
+
+import (
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Usable is what this process may use: which CPUs, how many of them it should
+// keep busy at once, and in which order to hand them out.
+type Usable struct {
+	// CPUs is online ∩ affinity ∩ cgroup cpuset, sorted.
+	CPUs []int
+	// Limit is how many threads may be kept busy: min(len(CPUs),
+	// ceil(cgroup CPU quota)), at least 1. See FS.Usable for the rounding.
+	Limit int
+	// Preferred holds CPUs reordered so that any first k of them use as
+	// many distinct physical cores as possible: one thread per core
+	// (socket by socket, in core order) before any SMT sibling.
+	Preferred []int
+	// Reasons are human-readable lines saying what limited CPUs and Limit,
+	// or that nothing did.
+	Reasons []string
+	// Topology and Cgroup are what Usable was computed from.
+	Topology Topology
+	Cgroup   Cgroup
+}
+
+// Usable combines [FS.Topology], [FS.Cgroup] and an affinity mask (normally
+// from [Affinity]; nil means unknown, so not restricting, while an empty
+// non-nil mask allows nothing):
+//
+//   - CPUs = online ∩ affinity ∩ cpuset. An empty result is an error
+//     wrapping [ErrNoCPUs]. A missing cgroup ([ErrNoCgroup]) means no cgroup
+//     limit; any other error from Topology or Cgroup is returned.
+//
+//   - Limit = min(len(CPUs), ceil(QuotaCPUs)), and len(CPUs) when there is
+//     no quota. Rounding policy: a fractional quota is rounded UP, as Go's
+//     runtime has done for the default GOMAXPROCS since Go 1.25
+//     (runtime.adjustCgroupGOMAXPROCS: limit = ceil(quota)), so that a
+//     1.5-CPU quota gives 2 busy threads, each getting 75% of a CPU, rather
+//     than leaving half a CPU unused. Unlike Go's runtime we do not raise the
+//     result to a minimum of 2: Go does that for its own benefit (GC workers
+//     and the scheduler need room beside one busy goroutine), whereas our
+//     threads are compute-bound BLAS threads, and a second one under a
+//     quota of 1 CPU or less only gets both throttled by the CFS bandwidth
+//     controller. So the minimum is 1.
+//
+//     Limit does not read runtime.GOMAXPROCS. Since Go 1.25 GOMAXPROCS
+//     already follows the same quota (identical for quotas of 2 CPUs or
+//     more), so it adds nothing there; an explicit GOMAXPROCS setting is an
+//     input for the caller to apply to its Go-side workers (min with Limit),
+//     but it does not bound the C threads that a BLAS library starts, which
+//     Limit is meant to bound as well.
+//
+//   - Preferred: see [Usable.Preferred]. Cores are visited in Topology order
+//     (socket by socket), so a contiguous run of Preferred stays within one
+//     socket while it can, which keeps a group of inner BLAS threads on one
+//     shared L3 and local memory. CPUs missing from the topology count as
+//     cores of their own, after the known ones.
+func (fsys FS) Usable(affinity []int) (Usable, error) {
+	topo, err := fsys.Topology()
+	if err != nil {
+		return Usable{}, err
+	}
+	cg, err := fsys.Cgroup()
+	if err != nil && !errors.Is(err, ErrNoCgroup) {
+		return Usable{}, err
+	}
+	u := Usable{Topology: topo, Cgroup: cg}
+
+	cpus := normalize(topo.LogicalCPUs)
+	if affinity != nil {
+		allowed := intersect(cpus, normalize(affinity))
+		if len(allowed) < len(cpus) {
+			u.Reasons = append(u.Reasons, fmt.Sprintf("affinity mask %s allows %d of %d online CPUs (excluded: %s)",
+				FormatCPUList(affinity), len(allowed), len(cpus), FormatCPUList(difference(cpus, allowed))))
+		}
+		cpus = allowed
+	}
+	if cg.Cpuset != nil {
+		allowed := intersect(cpus, normalize(cg.Cpuset))
+		if len(allowed) < len(cpus) {
+			u.Reasons = append(u.Reasons, fmt.Sprintf("cgroup v%d cpuset %s allows %d of %d CPUs",
+				cg.Version, FormatCPUList(cg.Cpuset), len(allowed), len(cpus)))
+		}
+		cpus = allowed
+	}
+	if len(cpus) == 0 {
+		return Usable{}, fmt.Errorf("%w: online %s, affinity %s, cpuset %s", ErrNoCPUs,
+			FormatCPUList(topo.LogicalCPUs), cpuListOrAll(affinity), cpuListOrAll(cg.Cpuset))
+	}
+	u.CPUs = cpus
+
+	u.Limit = quotaLimit(cg.QuotaCPUs, len(cpus))
+	if u.Limit < len(cpus) {
+		u.Reasons = append(u.Reasons, fmt.Sprintf("cgroup v%d CPU quota %.2f CPUs, rounded up to %d: keep at most %d of %d CPUs busy",
+			cg.Version, cg.QuotaCPUs, u.Limit, u.Limit, len(cpus)))
+	}
+	if len(u.Reasons) == 0 {
+		u.Reasons = append(u.Reasons, fmt.Sprintf("not limited: all %d online CPUs usable", len(cpus)))
+	}
+	u.Preferred = preferredOrder(topo.Cores, cpus)
+	return u, nil
+}
+
+func cpuListOrAll(cpus []int) string {
+	if cpus == nil {
+		return "(any)"
+	}
+	return `"` + FormatCPUList(cpus) + `"`
+}
+
+// quotaLimit applies the rounding policy documented on FS.Usable: ceil of a
+// positive quota, at least 1, at most n; n when there is no quota.
+func quotaLimit(quota float64, n int) int {
+	if quota <= 0 || math.IsNaN(quota) {
+		return n
+	}
+	q := max(math.Ceil(quota), 1)
+	if q >= float64(n) {
+		return n
+	}
+	return int(q)
+}
+
+// preferredOrder orders cpus (sorted) by rounds: the first usable thread of
+// every core, in core order, then the second thread of every core that has
+// one, and so on.
+func preferredOrder(cores []Core, cpus []int) []int {
+	usable := make(map[int]bool, len(cpus))
+	for _, c := range cpus {
+		usable[c] = true
+	}
+	placed := make(map[int]bool, len(cpus))
+	var groups [][]int
+	for _, core := range cores {
+		var g []int
+		for _, s := range core.Siblings {
+			if usable[s] && !placed[s] {
+				g = append(g, s)
+				placed[s] = true
+			}
+		}
+		if len(g) > 0 {
+			groups = append(groups, g)
+		}
+	}
+	for _, c := range cpus {
+		if !placed[c] {
+			groups = append(groups, []int{c})
+		}
+	}
+	out := make([]int, 0, len(cpus))
+	for round := 0; len(out) < len(cpus); round++ {
+		for _, g := range groups {
+			if round < len(g) {
+				out = append(out, g[round])
+			}
+		}
+	}
+	return out
+}
