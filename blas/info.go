@@ -31,6 +31,17 @@ func (m ThreadingModel) String() string {
 	return "ThreadingModel(" + strconv.Itoa(int(m)) + ")"
 }
 
+// UnmarshalText reads the names MarshalText writes.
+func (m *ThreadingModel) UnmarshalText(b []byte) error {
+	for _, c := range []ThreadingModel{Serial, Pthreads, OpenMP} {
+		if string(b) == c.String() {
+			*m = c
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown threading model %q", b)
+}
+
 // MarshalText makes a ThreadingModel read as its name in JSON.
 func (m ThreadingModel) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
