@@ -1,0 +1,77 @@
+// Package matio reads batches of matrices from NumPy .npy and .npz files and
+// writes .npy files.
+//
+// # Reading
+//
+// Open a file with [Open], then call [Reader.Next] to step through its items
+// (matrices) and [Reader.Read] to decode the current one into a caller-owned
+// []float64 in row-major order:
+//
+//	r, err := matio.Open("data/x.npz")
+//	if err != nil {
+//		return err // the file as a whole is unusable
+//	}
+//	defer r.Close()
+//	for {
+//		it, err := r.Next()
+//		if err == io.EOF {
+//			break
+//		}
+//		if err != nil {
+//			log.Print(err) // a bad item; the reader goes on where it can
+//			continue
+//		}
+//		a := make([]float64, it.Rows*it.Cols)
+//		if err := r.Read(a); err != nil {
+//			log.Print(err)
+//		}
+//	}
+//
+// A 2-D array is one item, a 3-D array of shape (k, m, n) is k items of
+// m×n, and every 2-D or 3-D array stored as NAME.npy in a .npz archive
+// contributes its items in the archive's order. Supported are .npy format
+// versions 1.0, 2.0 and 3.0, C and Fortran order, and the dtypes float64,
+// float32, int8–int64, uint8–uint64 and bool in either byte order; values are
+// converted to float64 (exactly, except int64/uint64 beyond 2^53, which round
+// to nearest). Object arrays are refused and pickles are never loaded.
+// NaN and Inf are passed through unchanged.
+//
+// # Safety
+//
+// Every size a header claims is checked before anything is allocated for it:
+// the header length is capped at 1 MiB, shape products are checked for
+// overflow, and the claimed data must fit in the bytes that remain in the file
+// (for a .npy) or in the member (for a .npz member, whose claimed size is also
+// capped at 1100 times its compressed size when it is deflated, and at its
+// compressed size when it is stored). So the memory a Reader allocates is
+// bounded by a small multiple of the file's size, apart from the caller's
+// Rows×Cols destination, which [Reader.Next] only reports after the same check.
+//
+// # Cost
+//
+// A little-endian float64 array in C order is read straight into the
+// destination's memory. Other dtypes are converted in chunks from the reader's
+// 256 KiB buffer. A Fortran-ordered 2-D array is transposed while it is read.
+// A Fortran-ordered 3-D stack does not store its items contiguously, so the
+// first Read of one of its items loads the whole stack, converted to float64
+// and rearranged to C order, and keeps it until the reader moves past the
+// stack: that costs 8 bytes per element of the whole stack, on top of the
+// caller's destination.
+//
+// # Why not npyio
+//
+// This package does not use codeberg.org/sbinet/npyio (v0.14.0): its reader
+// allocates the header length (up to 4 GiB) and the shape's element count
+// unchecked against the file (a 78-byte file claiming shape (100000000, 1)
+// makes it allocate 800 MB), rejects format version 3.0, slices the header
+// at fixed key positions (another key order, or no final '\n', panics), reads
+// float64 data with one io.ReadFull per element, handles Fortran order only
+// for 2-D mat.Dense, and unpickles object arrays (via gopickle) into npy.Array.
+//
+// # Errors
+//
+// Problems with a file or an item are reported as *[Error], which names the
+// file and item and wraps one of the sentinel errors ([ErrNotNumPy],
+// [ErrTruncated], [ErrObject], [ErrDtype], [ErrShape], [ErrTooLarge],
+// [ErrHeader]) or an underlying I/O error; test them with errors.Is.
+package matio

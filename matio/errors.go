@@ -1,0 +1,108 @@
+package matio
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Sentinel errors. Errors returned by this package wrap them inside an
+// *[Error]; test for them with errors.Is.
+var (
+	// ErrNotNumPy means that a file is neither a .npy file nor a zip
+	// archive (.npz), or that an archive or archive member is not usable
+	// as NumPy data.
+	ErrNotNumPy = errors.New("not a NumPy file")
+
+	// ErrTruncated means that a header or the data ends before the size
+	// it needs.
+	ErrTruncated = errors.New("truncated")
+
+	// ErrObject means that an array has the object dtype. Its pickled
+	// data is never loaded.
+	ErrObject = errors.New("object arrays are refused")
+
+	// ErrDtype means that an array's dtype is not supported: strings,
+	// complex numbers, float16, datetimes, structured dtypes, ...
+	ErrDtype = errors.New("unsupported dtype")
+
+	// ErrShape means that an array is not 2-D or 3-D, or that it has a
+	// dimension of length zero.
+	ErrShape = errors.New("unsupported shape")
+
+	// ErrTooLarge means that a header claims more data than the file or
+	// archive member can hold, or more than this package accepts.
+	ErrTooLarge = errors.New("claimed size too large")
+
+	// ErrHeader means that a .npy header is malformed or has an
+	// unsupported format version.
+	ErrHeader = errors.New("malformed .npy header")
+)
+
+// Error is a per-file or per-item problem.
+//
+// Its message starts with the item's identity as in [Item.ID], for example
+// "data/x.npy: object arrays are refused (pickle is never loaded)" or
+// "data/s.npz:b[3]: data truncated: ...".
+type Error struct {
+	// Path is the file, exactly as given to Open, NewReader or Expand.
+	Path string
+	// Item is the item part of the identity, empty for the whole file:
+	// "[i]" for item i of a 3-D .npy stack, "NAME" for a .npz member
+	// (NAME.npy, or the full member name if it does not end in .npy) and
+	// "NAME[i]" for item i of a stack in a .npz member.
+	Item string
+	// Err is the cause; it wraps one of the sentinel errors or an I/O error.
+	Err error
+}
+
+// Error returns the identity of the file or item, ": " and the cause.
+func (e *Error) Error() string {
+	return itemID(e.Path, e.Item) + ": " + e.Err.Error()
+}
+
+// Unwrap returns e.Err.
+func (e *Error) Unwrap() error { return e.Err }
+
+// itemID joins a path and an item part as described for Item.ID.
+func itemID(path, item string) string {
+	switch {
+	case item == "":
+		return path
+	case item[0] == '[':
+		return path + item
+	default:
+		return path + ":" + item
+	}
+}
+
+// detailError is a sentinel with a specific message. Its message is the
+// detail alone (the detail says what the sentinel would), so messages read
+// naturally, while errors.Is still finds the sentinel and the optional cause.
+type detailError struct {
+	kind  error
+	msg   string
+	cause error
+}
+
+func (e *detailError) Error() string { return e.msg }
+
+func (e *detailError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{e.kind}
+	}
+	return []error{e.kind, e.cause}
+}
+
+// errorf returns an error that wraps kind and whose message is the formatted
+// text alone.
+func errorf(kind error, format string, args ...any) error {
+	return &detailError{kind: kind, msg: fmt.Sprintf(format, args...)}
+}
+
+// causef is like errorf and also wraps cause.
+func causef(kind, cause error, format string, args ...any) error {
+	return &detailError{kind: kind, msg: fmt.Sprintf(format, args...), cause: cause}
+}
+
+// ID is the identity of the file or item the error is about, as [Item.ID].
+func (e *Error) ID() string { return itemID(e.Path, e.Item) }

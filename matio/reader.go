@@ -1,0 +1,508 @@
+package matio
+
+import (
+	"archive/zip"
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"math/bits"
+	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+const (
+	// bufSize is the size of the buffer over a .npy file or .npz member
+	// (smaller only when the file or member is smaller).
+	bufSize = 256 << 10
+	// maxDeflateRatio caps the size a deflated .npz member may claim, as a
+	// multiple of its compressed size (deflate's own limit is about 1032).
+	maxDeflateRatio = 1100
+	// scratchLen is the number of float64s converted at a time when
+	// Fortran-ordered data is rearranged.
+	scratchLen = 8 << 10
+)
+
+// Item identifies one matrix of an input file.
+type Item struct {
+	// ID is PATH for a 2-D .npy, PATH[i] for item i of a 3-D .npy stack,
+	// PATH:NAME for a 2-D .npz member NAME.npy and PATH:NAME[i] for item i
+	// of a stack in a .npz member. PATH is the path exactly as given to
+	// Open.
+	ID string
+	// Rows and Cols are the matrix's dimensions, both at least 1.
+	Rows, Cols int
+}
+
+// Reader reads the items of one .npy or .npz file in order.
+//
+// A Reader is not safe for concurrent use.
+type Reader struct {
+	path   string
+	ra     io.ReaderAt
+	size   int64
+	closer io.Closer
+	closed bool
+
+	br *bufio.Reader // over the .npy file or the current .npz member
+
+	// .npy only
+	sec     *io.SectionReader // the whole file, for seeking past data
+	pending error             // a bad header, returned by the first Next
+
+	// .npz only
+	zr     *zip.Reader
+	member int           // index in zr.File of the next member
+	rc     io.ReadCloser // the current member
+
+	a       array     // the current array
+	scratch []float64 // for rearranging Fortran-ordered data
+}
+
+// array is the state of the array being read.
+type array struct {
+	ok      bool   // an array is open
+	name    string // "" for a .npy, NAME for a .npz member
+	dt      dtype
+	fortran bool
+	stack   bool // 3-D
+	k, m, n int  // k items of m×n
+	next    int  // index of the item the next Next returns
+	cur     int  // index of the current item, or -1
+	read    bool // Read has been called for cur
+	pos     int  // not Fortran 3-D: index of the item the stream stands at
+	all     []float64
+	dead    bool // the stream's position is lost: no further items
+}
+
+func (a *array) itemBytes() int64 { return int64(a.m) * int64(a.n) * int64(a.dt.size) }
+
+// item returns the item part of the identity of item i.
+func (a *array) item(i int) string {
+	if !a.stack {
+		return a.name
+	}
+	return a.name + "[" + strconv.Itoa(i) + "]"
+}
+
+// id returns the identity of item i, as itemID(path, a.item(i)) does, with
+// one allocation.
+func (a *array) id(path string, i int) string {
+	var b strings.Builder
+	b.Grow(len(path) + 1 + len(a.name) + 22)
+	b.WriteString(path)
+	if a.name != "" {
+		b.WriteByte(':')
+		b.WriteString(a.name)
+	}
+	if a.stack {
+		var num [20]byte
+		b.WriteByte('[')
+		b.Write(strconv.AppendInt(num[:0], int64(i), 10))
+		b.WriteByte(']')
+	}
+	return b.String()
+}
+
+// Open opens the file at path as a .npy file if it starts with the .npy magic
+// string, or as a .npz archive if it starts with a zip signature, whatever its
+// name. For a .npy file it reads and checks the header at once; an error in
+// the header is returned by the first call to Next, so that Open fails only
+// when the file as a whole is unusable. Errors are *Error.
+func Open(path string) (*Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, &Error{Path: path, Err: unwrapPath(err)}
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, &Error{Path: path, Err: unwrapPath(err)}
+	}
+	if fi.IsDir() {
+		f.Close()
+		return nil, &Error{Path: path, Err: errorf(ErrNotNumPy, "is a directory, not a NumPy file")}
+	}
+	r, err := NewReader(f, fi.Size(), path)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	r.closer = f
+	return r, nil
+}
+
+// NewReader is like Open for the size bytes of ra, which path names in item
+// identities and errors. Closing the Reader does not close ra.
+func NewReader(ra io.ReaderAt, size int64, path string) (*Reader, error) {
+	r := &Reader{path: path, ra: ra, size: size, a: array{cur: -1}}
+	var head [len(npyMagic)]byte
+	n, err := ra.ReadAt(head[:], 0)
+	if n < len(head) && err != nil && err != io.EOF {
+		return nil, &Error{Path: path, Err: err}
+	}
+	n = int(min(int64(n), max(size, 0)))
+	b := head[:n]
+	switch {
+	case n == 0:
+		return nil, &Error{Path: path, Err: errorf(ErrNotNumPy, "empty file, not a NumPy file")}
+	case bytes.HasPrefix(b, []byte("PK\x03\x04")) || bytes.HasPrefix(b, []byte("PK\x05\x06")):
+		zr, err := zip.NewReader(ra, size)
+		if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+			return nil, &Error{Path: path, Err: causef(ErrNotNumPy, err, "corrupt .npz archive: %v", err)}
+		}
+		r.zr = zr
+	case string(b) == npyMagic:
+		r.sec = io.NewSectionReader(ra, 0, size)
+		r.br = bufio.NewReaderSize(r.sec, int(min(bufSize, size)))
+		if err := r.openArray("", size, "the file"); err != nil {
+			r.pending = &Error{Path: path, Err: err}
+		}
+	case n < len(npyMagic) && strings.HasPrefix(npyMagic, string(b)):
+		return nil, &Error{Path: path, Err: errorf(ErrNotNumPy, "truncated .npy magic string (%d bytes), not a NumPy file", n)}
+	default:
+		return nil, &Error{Path: path, Err: errorf(ErrNotNumPy, "not a NumPy file (no .npy magic string or zip signature)")}
+	}
+	return r, nil
+}
+
+// unwrapPath drops the *fs.PathError around err, whose path Error repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// Next advances to the next item and returns its identity and shape without
+// decoding its data. It returns io.EOF after the last item.
+//
+// A bad item or member (unsupported shape or dtype, bad header, data that
+// cannot be reached, ...) is returned as *Error. The caller may call Next
+// again: the reader goes on with the following .npz member, whose data is
+// independent, and returns io.EOF where the format allows no recovery (a
+// .npy file holds one array).
+//
+// Next checks the data the header claims against the bytes available before
+// it returns an item, so allocating Rows×Cols float64s for it is bounded by a
+// small multiple of the file's size.
+func (r *Reader) Next() (Item, error) {
+	if r.closed {
+		return Item{}, errClosed
+	}
+	if err := r.pending; err != nil {
+		r.pending = nil
+		return Item{}, err
+	}
+	for {
+		a := &r.a
+		if a.ok && !a.dead && a.next < a.k {
+			i := a.next
+			if !(a.fortran && a.stack) && a.pos < i {
+				if err := r.discard(int64(i-a.pos) * a.itemBytes()); err != nil {
+					a.dead = true
+					return Item{}, &Error{Path: r.path, Item: a.item(i), Err: dataErr(err)}
+				}
+				a.pos = i
+			}
+			a.next++
+			a.cur, a.read = i, false
+			return Item{ID: a.id(r.path, i), Rows: a.m, Cols: a.n}, nil
+		}
+		r.a = array{cur: -1}
+		if r.zr == nil {
+			return Item{}, io.EOF
+		}
+		r.closeMember()
+		if r.member >= len(r.zr.File) {
+			return Item{}, io.EOF
+		}
+		if err := r.openMember(); err != nil {
+			return Item{}, err
+		}
+	}
+}
+
+var errClosed = errors.New("matio: use of a closed Reader")
+
+// Read decodes the current item into dst, which must have length Rows×Cols,
+// in row-major (C) order, converted to float64. If Read is not called for an
+// item, the next call to Next skips its data. Data that ends early is an
+// *Error wrapping ErrTruncated naming the item; after a failed Read, dst
+// holds partial data and Next goes on with the next .npz member (or returns
+// io.EOF for a .npy).
+func (r *Reader) Read(dst []float64) error {
+	a := &r.a
+	switch {
+	case r.closed:
+		return errClosed
+	case !a.ok || a.cur < 0 || a.read:
+		return errors.New("matio: Read without a current item")
+	case len(dst) != a.m*a.n:
+		return fmt.Errorf("matio: Read into a slice of length %d, want %d×%d = %d", len(dst), a.m, a.n, a.m*a.n)
+	}
+	a.read = true
+	var err error
+	switch {
+	case a.fortran && a.stack:
+		if a.all == nil {
+			all := make([]float64, a.k*a.m*a.n)
+			if err = r.readFortran(all, a.k, a.m, a.n); err != nil {
+				break
+			}
+			a.all = all
+		}
+		copy(dst, a.all[a.cur*a.m*a.n:])
+		return nil
+	case a.fortran:
+		err = r.readFortran(dst, 1, a.m, a.n)
+	default:
+		err = r.readC(dst)
+	}
+	if err != nil {
+		a.dead = true
+		return &Error{Path: r.path, Item: a.item(a.cur), Err: dataErr(err)}
+	}
+	a.pos = a.cur + 1
+	return nil
+}
+
+// headerErr describes an error met while reading a header.
+func headerErr(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errorf(ErrTruncated, "header truncated: the stream ends early")
+	}
+	return fmt.Errorf("reading the header: %w", err)
+}
+
+// dataErr describes an error met while reading or skipping data.
+func dataErr(err error) error {
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		return errorf(ErrTruncated, "data truncated: the stream ends early")
+	}
+	return fmt.Errorf("reading data: %w", err)
+}
+
+// Close releases the file. It does not close the io.ReaderAt given to
+// NewReader.
+func (r *Reader) Close() error {
+	if r.closed {
+		return nil
+	}
+	r.closed = true
+	r.closeMember()
+	r.a = array{cur: -1}
+	r.br = nil
+	if r.closer != nil {
+		return r.closer.Close()
+	}
+	return nil
+}
+
+func (r *Reader) closeMember() {
+	if r.rc != nil {
+		r.rc.Close()
+		r.rc = nil
+	}
+}
+
+// openMember opens the next .npz member and its array.
+func (r *Reader) openMember() error {
+	f := r.zr.File[r.member]
+	r.member++
+	name, ok := strings.CutSuffix(f.Name, ".npy")
+	if !ok {
+		return &Error{Path: r.path, Item: f.Name, Err: errorf(ErrNotNumPy, "archive member %s is not a .npy file", strconv.Quote(f.Name))}
+	}
+	fail := func(err error) error { return &Error{Path: r.path, Item: name, Err: err} }
+	if f.CompressedSize64 > uint64(r.size) {
+		return fail(errorf(ErrTooLarge, "member claims %d compressed bytes but the archive holds %d", f.CompressedSize64, r.size))
+	}
+	avail, what := f.UncompressedSize64, "the member's size"
+	switch f.Method {
+	case zip.Store:
+		if f.CompressedSize64 < avail {
+			avail, what = f.CompressedSize64, "the stored member's compressed size"
+		}
+	case zip.Deflate:
+		if c := maxDeflateRatio * f.CompressedSize64; c < avail {
+			avail, what = c, fmt.Sprintf("%d× the member's compressed size of %d", maxDeflateRatio, f.CompressedSize64)
+		}
+	default:
+		return fail(causef(ErrNotNumPy, zip.ErrAlgorithm, "member uses unsupported zip compression method %d", f.Method))
+	}
+	rc, err := f.Open()
+	if err != nil {
+		return fail(causef(ErrNotNumPy, err, "cannot open member: %v", err))
+	}
+	r.rc = rc
+	// The buffer is kept for the following members, and grown if needed.
+	if size := int(min(bufSize, avail)); r.br == nil || r.br.Size() < size {
+		r.br = bufio.NewReaderSize(rc, size)
+	} else {
+		r.br.Reset(rc)
+	}
+	if err := r.openArray(name, int64(avail), what); err != nil {
+		return fail(err)
+	}
+	return nil
+}
+
+// openArray reads a .npy preamble and header from r.br, whose stream holds at
+// most avail bytes (what describes that bound), checks it and makes it the
+// current array.
+func (r *Reader) openArray(name string, avail int64, what string) error {
+	r.a = array{cur: -1}
+	b, err := r.br.Peek(12)
+	if len(b) < 12 && err != nil && err != io.EOF {
+		return headerErr(err)
+	}
+	p, err := parsePreamble(b)
+	if err != nil {
+		return err
+	}
+	r.br.Discard(p.size)
+	avail -= int64(p.size)
+	if p.headerLen > maxHeaderLen {
+		return errorf(ErrTooLarge, "header length %d exceeds the limit of %d bytes", p.headerLen, maxHeaderLen)
+	}
+	if p.headerLen > avail {
+		return errorf(ErrTruncated, "header truncated: it claims %d bytes but at most %d remain", p.headerLen, max(avail, 0))
+	}
+	hb := make([]byte, p.headerLen)
+	if _, err := io.ReadFull(r.br, hb); err != nil {
+		return headerErr(err)
+	}
+	avail -= p.headerLen
+	if p.major >= 3 && !utf8.Valid(hb) {
+		return errorf(ErrHeader, "malformed .npy header: version 3.0 header is not valid UTF-8")
+	}
+	h, err := parseHeader(hb)
+	if err != nil {
+		return err
+	}
+	a, err := checkHeader(h, avail, what)
+	if err != nil {
+		return err
+	}
+	a.name = name
+	r.a = a
+	return nil
+}
+
+// checkHeader checks a header's dtype and shape and that its data fits in
+// avail bytes, and returns the array it describes.
+func checkHeader(h header, avail int64, what string) (array, error) {
+	if h.structured {
+		return array{}, errorf(ErrDtype, "structured dtypes are not supported (descr is a list of fields)")
+	}
+	dt, err := parseDescr(h.descr)
+	if err != nil {
+		return array{}, err
+	}
+	a := array{ok: true, dt: dt, fortran: h.fortran, cur: -1}
+	switch len(h.shape) {
+	case 2:
+		a.k, a.m, a.n = 1, h.shape[0], h.shape[1]
+	case 3:
+		a.stack = true
+		a.k, a.m, a.n = h.shape[0], h.shape[1], h.shape[2]
+	default:
+		return array{}, errorf(ErrShape, "%d-D array of shape %s: need a 2-D matrix or a 3-D stack", len(h.shape), formatShape(h.shape))
+	}
+	if a.k == 0 || a.m == 0 || a.n == 0 {
+		return array{}, errorf(ErrShape, "array of shape %s has an empty dimension", formatShape(h.shape))
+	}
+	// Number of bytes, with overflow checks; dims and size are positive.
+	nbytes := uint64(dt.size)
+	for _, d := range h.shape {
+		hi, lo := bits.Mul64(nbytes, uint64(d))
+		if hi != 0 || lo > maxInt {
+			return array{}, errorf(ErrTooLarge, "array of shape %s and dtype %s is too large", formatShape(h.shape), dt)
+		}
+		nbytes = lo
+	}
+	if nbytes > uint64(max(avail, 0)) {
+		return array{}, errorf(ErrTooLarge, "header claims %d bytes of data (shape %s, dtype %s) but only %d are available (bounded by %s)",
+			nbytes, formatShape(h.shape), dt, max(avail, 0), what)
+	}
+	return a, nil
+}
+
+// discard skips n bytes of the stream.
+func (r *Reader) discard(n int64) error {
+	if b := int64(r.br.Buffered()); n > b && r.sec != nil {
+		r.br.Discard(int(b))
+		if _, err := r.sec.Seek(n-b, io.SeekCurrent); err != nil {
+			return err
+		}
+		r.br.Reset(r.sec)
+		return nil
+	}
+	for n > 0 {
+		d, err := r.br.Discard(int(min(n, 1<<30)))
+		n -= int64(d)
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readC reads len(dst) elements of the current dtype into dst.
+func (r *Reader) readC(dst []float64) error {
+	dt := r.a.dt
+	if dt.isNative64() {
+		_, err := io.ReadFull(r.br, float64Bytes(dst))
+		return err
+	}
+	for len(dst) > 0 {
+		b, err := r.br.Peek(min(len(dst), r.br.Size()/dt.size) * dt.size)
+		n := len(b) / dt.size
+		if n == 0 {
+			if err == nil || err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+		dt.decode(dst[:n], b)
+		r.br.Discard(n * dt.size)
+		dst = dst[n:]
+	}
+	return nil
+}
+
+// readFortran reads k×m×n elements stored in Fortran order into dst in C
+// order (item by item, each row-major).
+func (r *Reader) readFortran(dst []float64, k, m, n int) error {
+	if r.scratch == nil {
+		r.scratch = make([]float64, scratchLen)
+	}
+	mn := m * n
+	s, i, j := 0, 0, 0 // the next element is dst[s*mn+i*n+j]
+	base := 0          // i*n + j
+	for left := k * mn; left > 0; {
+		buf := r.scratch[:min(left, len(r.scratch))]
+		if err := r.readC(buf); err != nil {
+			return err
+		}
+		left -= len(buf)
+		for _, v := range buf {
+			dst[s*mn+base] = v
+			if s++; s == k {
+				s = 0
+				if i++; i == m {
+					i = 0
+					j++
+				}
+				base = i*n + j
+			}
+		}
+	}
+	return nil
+}
