@@ -14,7 +14,7 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 # reference LAPACKE on top of it, NumPy for the interoperability tests and
 # the anchors, hyperfine for the measurement scripts.
 DEB_PACKAGES := build-essential pkg-config libopenblas-dev liblapacke-dev \
-                python3 python3-numpy python3-joblib hyperfine
+                python3 python3-numpy python3-joblib hyperfine time bc
 
 .PHONY: help deps build test test-short test-purego lint bench demo anchor docker-check clean
 
@@ -59,12 +59,17 @@ lint: $(GOBIN)/staticcheck
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime 3x -count 5 ./bench/ ./kernels/ | tee bench.txt
+	$(GO) test -run '^$$' -bench . -count 5 ./bench/ | tee bench.txt
 
 demo: deps build
 	$(BIN) env
-	$(BIN) gen -size 1000 -count 16 -dir demo-data
+	@test -f demo-data/m00015.npy || $(BIN) gen -size 1000 -count 16 -dir demo-data
+	@echo "--- default split:"
 	$(BIN) run -kernel svd -jsonl demo-results.jsonl demo-data
+	@echo "--- one core, for comparison:"
+	$(BIN) run -kernel svd -outer 1 -inner 1 -jsonl /dev/null demo-data
+	@echo "--- first record of demo-results.jsonl:"
+	@head -1 demo-results.jsonl | cut -c1-200
 
 anchor: deps build
 	bench/anchor.sh

@@ -1,0 +1,92 @@
+package batch
+
+import (
+	"strconv"
+	"unicode/utf8"
+)
+
+// encoder appends JSON Lines records without reflection: records of tiny
+// matrices are produced by the million, and encoding/json would dominate
+// their cost. Field names are a contract (see README).
+type encoder struct {
+	kernel, field string
+	lane          int
+}
+
+func (e *encoder) head(b []byte, id string, rows, cols int) []byte {
+	b = append(b, `{"input":`...)
+	b = appendString(b, id)
+	b = append(b, `,"kernel":`...)
+	b = appendString(b, e.kernel)
+	b = append(b, `,"rows":`...)
+	b = strconv.AppendInt(b, int64(rows), 10)
+	b = append(b, `,"cols":`...)
+	b = strconv.AppendInt(b, int64(cols), 10)
+	return b
+}
+
+func (e *encoder) success(b []byte, id string, rows, cols int, values []float64, secs float64) []byte {
+	b = e.head(b, id, rows, cols)
+	b = append(b, `,"ok":true,"`...)
+	b = append(b, e.field...)
+	b = append(b, `":[`...)
+	for i, v := range values {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendFloat(b, v, 'g', -1, 64)
+	}
+	b = append(b, `],"seconds":`...)
+	b = strconv.AppendFloat(b, secs, 'g', 6, 64)
+	return e.tail(b)
+}
+
+func (e *encoder) failure(b []byte, id string, rows, cols int, msg string) []byte {
+	b = e.head(b, id, rows, cols)
+	b = append(b, `,"ok":false,"error":`...)
+	b = appendString(b, msg)
+	return e.tail(b)
+}
+
+func (e *encoder) tail(b []byte) []byte {
+	b = append(b, `,"lane":`...)
+	b = strconv.AppendInt(b, int64(e.lane), 10)
+	return append(b, "}\n"...)
+}
+
+const hex = "0123456789abcdef"
+
+// appendString appends s as a JSON string. Invalid UTF-8 (file names are
+// bytes on Linux) becomes U+FFFD, as encoding/json does.
+func appendString(b []byte, s string) []byte {
+	b = append(b, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				b = append(b, '\\', c)
+			case c == '\n':
+				b = append(b, '\\', 'n')
+			case c == '\t':
+				b = append(b, '\\', 't')
+			case c == '\r':
+				b = append(b, '\\', 'r')
+			case c < 0x20 || c == 0x7f:
+				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				b = append(b, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, `\ufffd`...)
+		} else {
+			b = append(b, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(b, '"')
+}

@@ -1,0 +1,84 @@
+// Package bench holds blasbatch's Go benchmarks: whole batches through the
+// pipeline at each split, named by shape (n=1000/outer=2/inner=1), reporting
+// matrices/s and GFLOP/s. Compare runs with benchstat; speed targets live
+// here and in anchor.sh, never in unit tests.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"testing"
+
+	"github.com/blasbatch/blasbatch/batch"
+	"github.com/blasbatch/blasbatch/blas"
+	"github.com/blasbatch/blasbatch/kernels"
+	"github.com/blasbatch/blasbatch/matio"
+)
+
+// sink keeps results alive so the compiler cannot drop the work.
+var sink batch.Summary
+
+func writeBatch(b *testing.B, dir string, n, count int) []string {
+	b.Helper()
+	rng := rand.New(rand.NewPCG(1, 1))
+	a := make([]float64, n*n)
+	var files []string
+	for i := range count {
+		for j := range a {
+			a[j] = 1 + rng.Float64()
+		}
+		p := filepath.Join(dir, fmt.Sprintf("m%03d.npy", i))
+		f, err := os.Create(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := matio.WriteNpy(f, n, n, a, false); err != nil {
+			b.Fatal(err)
+		}
+		f.Close()
+		files = append(files, p)
+	}
+	return files
+}
+
+// splits are the in-process splits worth timing on this machine's cores.
+func splits() [][2]int {
+	c := runtime.NumCPU()
+	s := [][2]int{{1, 1}}
+	if c > 1 {
+		s = append(s, [2]int{c, 1}, [2]int{1, c})
+	}
+	return s
+}
+
+func BenchmarkSVD(b *testing.B) {
+	for _, kname := range []string{"svd", "svdvals"} {
+		spec, _ := kernels.Lookup(kname)
+		for _, sz := range []struct{ n, count int }{{64, 256}, {256, 32}, {1000, 4}} {
+			dir := b.TempDir()
+			files := writeBatch(b, dir, sz.n, sz.count)
+			for _, s := range splits() {
+				name := fmt.Sprintf("kernel=%s/n=%d/outer=%d/inner=%d", kname, sz.n, s[0], s[1])
+				b.Run(name, func(b *testing.B) {
+					blas.SetThreads(s[1])
+					cfg := batch.Config{Inputs: files, Kernel: spec, Outer: s[0]}
+					for b.Loop() {
+						sum, err := batch.Run(context.Background(), cfg)
+						if err != nil || sum.Failed > 0 {
+							b.Fatal(err, sum.FirstError)
+						}
+						sink = sum
+					}
+					secs := b.Elapsed().Seconds()
+					mats := float64(sz.count * b.N)
+					b.ReportMetric(mats/secs, "matrices/s")
+					b.ReportMetric(mats*spec.Flops(sz.n, sz.n)/secs/1e9, "GFLOP/s")
+				})
+			}
+		}
+	}
+}

@@ -1,0 +1,98 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime"
+	"strings"
+
+	"github.com/blasbatch/blasbatch/blas"
+	"github.com/blasbatch/blasbatch/threads"
+)
+
+type envReport struct {
+	BLAS       blas.Info      `json:"blas"`
+	Usable     threads.Usable `json:"usable"`
+	Go         string         `json:"go"`
+	GOMAXPROCS int            `json:"gomaxprocs"`
+	Default    string         `json:"default_split"`
+}
+
+func cmdEnv(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("env", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "Usage: blasbatch env [-json]\n\nReports the BLAS library this process loaded (file, version, kernel set,\nthreading model), the cores it may use and why, and the default split.\n\nFlags:\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	h, err := probeHost()
+	if err != nil {
+		fmt.Fprintf(stderr, "blasbatch env: %v\n", err)
+		return exitFailed
+	}
+	cores := h.usable.Limit
+	many, _ := chooseSplit(0, 0, cores, cores, h.blas)
+	few, _ := chooseSplit(0, 0, 1, cores, h.blas)
+	r := envReport{
+		BLAS: h.blas, Usable: h.usable, Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		Default: fmt.Sprintf("≥%d items: %d outer × %d inner; fewer: %d outer × %d inner", cores, many.outer, many.inner, few.outer, few.inner),
+	}
+	if *asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(r); err != nil {
+			fmt.Fprintf(stderr, "blasbatch env: %v\n", err)
+			return exitFailed
+		}
+	} else {
+		printEnv(stdout, r)
+	}
+	if err := h.blas.Check(1); err != nil {
+		fmt.Fprintf(stderr, "blasbatch env: %v\n", err)
+		return exitFailed
+	}
+	return exitOK
+}
+
+func printEnv(w io.Writer, r envReport) {
+	b := r.BLAS
+	row := func(k, format string, a ...any) { fmt.Fprintf(w, "%-12s %s\n", k, fmt.Sprintf(format, a...)) }
+	name := b.Implementation
+	if b.Version != "" {
+		name += " " + b.Version
+	}
+	row("blas", "%s, threading %s, core %s", name, b.Threading, orDash(b.CoreName))
+	row("config", "%s", b.Config)
+	for i, l := range b.Libraries {
+		k := ""
+		if i == 0 {
+			k = "libraries"
+		}
+		row(k, "%s", l)
+	}
+	row("runtimes", "%s", orDash(strings.Join(b.Runtimes, ", ")))
+	row("blas threads", "%d", b.Threads)
+	row("cpus", "%s usable, keep %d busy", threads.FormatCPUList(r.Usable.CPUs), r.Usable.Limit)
+	for _, why := range r.Usable.Reasons {
+		row("", "%s", why)
+	}
+	row("go", "%s, GOMAXPROCS=%d", r.Go, r.GOMAXPROCS)
+	row("default", "%s", r.Default)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}

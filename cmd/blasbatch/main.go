@@ -1,0 +1,60 @@
+// Command blasbatch runs dense linear algebra over batches of matrices read
+// from many files, splitting the machine's cores between outer workers
+// (whole matrices at once) and inner BLAS threads (one matrix at once).
+//
+// Usage:
+//
+//	blasbatch run [flags] FILE|DIR...   run a kernel over every matrix
+//	blasbatch env [-json]               which BLAS, threads and cores
+//	blasbatch gen [flags]               write the question's workload as .npy files
+//
+// Run "blasbatch COMMAND -h" for a command's flags.
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+)
+
+const usage = `blasbatch — dense linear algebra over batches of matrix files, on every core.
+
+Usage:
+  blasbatch run [flags] FILE|DIR...   run a kernel over every matrix (.npy, .npz)
+  blasbatch env [-json]               which BLAS, threading model, usable cores
+  blasbatch gen [flags]               write random matrices as .npy files (the question's workload)
+
+Run "blasbatch COMMAND -h" for a command's flags. Flags take one or two
+dashes: -outer 4 and --outer 4 are the same.
+`
+
+// exit statuses
+const (
+	exitOK     = 0
+	exitFailed = 1 // some items failed, or the run itself failed
+	exitUsage  = 2
+)
+
+func main() {
+	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+func dispatch(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return exitUsage
+	}
+	switch args[0] {
+	case "run":
+		return cmdRun(args[1:], stdout, stderr)
+	case "env":
+		return cmdEnv(args[1:], stdout, stderr)
+	case "gen":
+		return cmdGen(args[1:], stdout, stderr)
+	case "-h", "-help", "--help", "help":
+		fmt.Fprint(stdout, usage)
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "blasbatch: unknown command %q\n\n%s", args[0], usage)
+	return exitUsage
+}

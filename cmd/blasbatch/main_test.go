@@ -1,0 +1,278 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/blasbatch/blasbatch/batch"
+	"github.com/blasbatch/blasbatch/blas"
+)
+
+// record is the JSON Lines contract (README, "Output").
+type record struct {
+	Input          string    `json:"input"`
+	Kernel         string    `json:"kernel"`
+	Rows           int       `json:"rows"`
+	Cols           int       `json:"cols"`
+	OK             bool      `json:"ok"`
+	Error          string    `json:"error"`
+	SingularValues []float64 `json:"singular_values"`
+	Seconds        *float64  `json:"seconds"`
+	Lane           *int      `json:"lane"`
+}
+
+// runCLI runs blasbatch in-process and returns its exit status, stdout and stderr.
+func runCLI(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := dispatch(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func parseRecords(t *testing.T, jsonl string) map[string]record {
+	t.Helper()
+	recs := map[string]record{}
+	sc := bufio.NewScanner(strings.NewReader(jsonl))
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		var r record
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("record is not JSON: %v: %q", err, sc.Text())
+		}
+		if _, dup := recs[r.Input]; dup {
+			t.Fatalf("two records for %s", r.Input)
+		}
+		if r.Lane == nil {
+			t.Fatalf("record without lane: %q", sc.Text())
+		}
+		recs[r.Input] = r
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// numpy returns the path of a Python with NumPy, or skips the test; with
+// BLASBATCH_REQUIRE_NUMPY=1 (make test, CI) a missing NumPy fails instead.
+func numpy(t *testing.T) string {
+	t.Helper()
+	py := "/usr/bin/python3"
+	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
+		if os.Getenv("BLASBATCH_REQUIRE_NUMPY") == "1" {
+			t.Fatalf("NumPy is required (BLASBATCH_REQUIRE_NUMPY=1) but %s cannot import it: %v", py, err)
+		}
+		t.Skipf("no NumPy in %s (%v); install python3-numpy", py, err)
+	}
+	return py
+}
+
+// TestNumPyFiles: every kind of file NumPy writes is read, its singular
+// values agree with NumPy's to 1e-9 relative, and every bad input is its own
+// failed record naming the file and the problem while the good items succeed.
+func TestNumPyFiles(t *testing.T) {
+	py := numpy(t)
+	dir := t.TempDir()
+	if out, err := exec.Command(py, "testdata/numpy_fixtures.py", dir).CombinedOutput(); err != nil {
+		t.Fatalf("fixtures: %v\n%s", err, out)
+	}
+	var want struct {
+		Good map[string][]float64
+		Bad  map[string]string
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "expected.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(raw, &want); err != nil {
+		t.Fatal(err)
+	}
+	for _, split := range [][]string{{"-outer", "2", "-inner", "1"}, {"-outer", "1", "-inner", "2"}} {
+		args := append([]string{"run", "-kernel", "svdvals", "-quiet"}, split...)
+		code, stdout, stderr := runCLI(t, append(args, dir, filepath.Join(dir, "missing.npy"))...)
+		if code != exitFailed {
+			t.Errorf("%v: exit %d, want %d (some items fail); stderr: %s", split, code, exitFailed, stderr)
+		}
+		if !strings.Contains(stderr, "items failed") {
+			t.Errorf("%v: no summary line on stderr: %q", split, stderr)
+		}
+		recs := parseRecords(t, stdout)
+		for id, sv := range want.Good {
+			r, ok := recs[id]
+			if !ok {
+				t.Errorf("%v: no record for %s", split, id)
+				continue
+			}
+			if !r.OK || r.Kernel != "svdvals" || len(r.SingularValues) != len(sv) || r.Seconds == nil {
+				t.Errorf("%v: %s: %+v", split, id, r)
+				continue
+			}
+			for i := range sv {
+				if math.Abs(r.SingularValues[i]-sv[i]) > 1e-9*math.Abs(sv[0]) {
+					t.Errorf("%v: %s σ[%d] = %v, NumPy %v", split, id, i, r.SingularValues[i], sv[i])
+				}
+			}
+		}
+		want.Bad[filepath.Join(dir, "missing.npy")] = "no such file"
+		for id, pattern := range want.Bad {
+			r, ok := recs[id]
+			if !ok {
+				t.Errorf("%v: no record for bad input %s", split, id)
+				continue
+			}
+			if r.OK || !strings.Contains(r.Error, strings.SplitN(id, ":", 2)[0]) || !regexp.MustCompile("(?i)"+pattern).MatchString(r.Error) {
+				t.Errorf("%v: %s: ok=%v error %q should name the file and match %q", split, id, r.OK, r.Error, pattern)
+			}
+		}
+		if n := len(want.Good) + len(want.Bad); len(recs) != n {
+			ids := make([]string, 0, len(recs))
+			for id := range recs {
+				ids = append(ids, id)
+			}
+			sort.Strings(ids)
+			t.Errorf("%v: %d records, want %d: %v", split, len(recs), n, ids)
+		}
+	}
+}
+
+// TestSaveLoadsInNumPy: --save writes U, S, Vt that NumPy loads and that
+// rebuild the input.
+func TestSaveLoadsInNumPy(t *testing.T) {
+	py := numpy(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	if code, _, stderr := runCLI(t, "gen", "-rows", "12", "-cols", "7", "-count", "3", "-dir", in); code != 0 {
+		t.Fatalf("gen: %s", stderr)
+	}
+	save := filepath.Join(dir, "out")
+	jsonl := filepath.Join(dir, "r.jsonl")
+	if code, _, stderr := runCLI(t, "run", "-quiet", "-kernel", "svd", "-save", save, "-jsonl", jsonl, in); code != 0 {
+		t.Fatalf("run: exit %d: %s", code, stderr)
+	}
+	raw, _ := os.ReadFile(jsonl)
+	recs := parseRecords(t, string(raw))
+	if len(recs) != 3 {
+		t.Fatalf("%d records", len(recs))
+	}
+	for id := range recs {
+		out, err := exec.Command(py, "testdata/check_saved.py", id, save, batch.SafeName(id)).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "ok") {
+			t.Errorf("%s: NumPy check of saved arrays: %v\n%s", id, err, out)
+		}
+	}
+}
+
+func TestUsageErrors(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"run"}, "no inputs"},
+		{[]string{"run", "-kernel", "nope", "x.npy"}, "unknown kernel"},
+		{[]string{"run", "-outer", "2", "-inner", "2", "x.npy"}, "never run at once"},
+		{[]string{"run", "-outer", "-1", "x.npy"}, "negative"},
+		{[]string{"run", "-bogus"}, "flag provided but not defined"},
+		{[]string{"frobnicate"}, "unknown command"},
+		{[]string{}, "Usage"},
+	} {
+		code, _, stderr := runCLI(t, c.args...)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d mentioning %q", c.args, code, stderr, exitUsage, c.want)
+		}
+	}
+}
+
+// TestDoubleDashFlags: Go's flag package takes -flag and --flag alike.
+func TestDoubleDashFlags(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runCLI(t, "gen", "--size", "5", "--count", "2", "--dir", dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, stdout, stderr := runCLI(t, "run", "--quiet", "--outer", "1", "--inner", "1", "--kernel", "svdvals", dir)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if recs := parseRecords(t, stdout); len(recs) != 2 {
+		t.Fatalf("%d records", len(recs))
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, cmd := range []string{"run", "env", "gen"} {
+		code, _, stderr := runCLI(t, cmd, "-h")
+		if code != 0 || !strings.Contains(stderr, "Usage: blasbatch "+cmd) {
+			t.Errorf("%s -h: exit %d, %q", cmd, code, stderr)
+		}
+	}
+	code, stdout, _ := runCLI(t, "--help")
+	if code != 0 || !strings.Contains(stdout, "blasbatch run") {
+		t.Errorf("--help: exit %d, %q", code, stdout)
+	}
+}
+
+func TestEnv(t *testing.T) {
+	code, stdout, stderr := runCLI(t, "env", "-json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r envReport
+	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Usable.Limit < 1 || len(r.Usable.CPUs) < 1 || r.BLAS.Implementation == "" {
+		t.Fatalf("env: %+v", r)
+	}
+	if r.BLAS.Implementation == "openblas" && (r.BLAS.Version == "" || len(r.BLAS.Runtimes) != 1) {
+		t.Fatalf("OpenBLAS build should report its version and exactly one runtime: %+v", r.BLAS)
+	}
+	code, stdout, _ = runCLI(t, "env")
+	if code != 0 || !strings.Contains(stdout, "blas") || !strings.Contains(stdout, "cpus") {
+		t.Fatalf("env text: %q", stdout)
+	}
+}
+
+// TestDefaultSplitCountsItems: a single stacked file with at least as many
+// matrices as cores runs them as outer workers; one matrix gets every core
+// as BLAS threads.
+func TestDefaultSplitCountsItems(t *testing.T) {
+	h, err := probeHost()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cores := h.usable.Limit
+	dir := t.TempDir()
+	stack := filepath.Join(dir, "stack.npy")
+	if code, _, stderr := runCLI(t, "gen", "-size", "8", "-count", strconv.Itoa(cores), "-stack", stack); code != 0 {
+		t.Fatal(stderr)
+	}
+	one := filepath.Join(dir, "one")
+	if code, _, stderr := runCLI(t, "gen", "-size", "8", "-count", "1", "-dir", one); code != 0 {
+		t.Fatal(stderr)
+	}
+	for _, c := range []struct {
+		in   string
+		want string
+	}{
+		{stack, fmt.Sprintf("(%d outer × 1 inner", cores)},
+		{one, fmt.Sprintf("(1 outer × %d inner", cores)},
+	} {
+		if h.blas.Threading == blas.Serial {
+			c.want = fmt.Sprintf("(%d outer × 1 inner", cores)
+		}
+		code, _, stderr := runCLI(t, "run", "-kernel", "svdvals", c.in)
+		if code != 0 || !strings.Contains(stderr, c.want) {
+			t.Errorf("%s: exit %d, stderr %q, want %q", c.in, code, stderr, c.want)
+		}
+	}
+}
