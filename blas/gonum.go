@@ -17,7 +17,12 @@ var _ LAPACK = Gonum{}
 func (Gonum) Name() string { return "gonum" }
 
 // Dgesdd implements [LAPACK] with gonum's Dgesvd; iwork is not used.
-func (Gonum) Dgesdd(job SVDJob, m, n int, a []float64, lda int, s, u []float64, ldu int, vt []float64, ldvt int, work []float64, lwork int, iwork []int32) int {
+func (g Gonum) Dgesdd(job SVDJob, m, n int, a []float64, lda int, s, u []float64, ldu int, vt []float64, ldvt int, work []float64, lwork int, iwork []int32) int {
+	return g.Dgesvd(job, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork)
+}
+
+// Dgesvd implements [LAPACK] with gonum's Dgesvd.
+func (Gonum) Dgesvd(job SVDJob, m, n int, a []float64, lda int, s, u []float64, ldu int, vt []float64, ldvt int, work []float64, lwork int) int {
 	var ju, jv lapack.SVDJob
 	switch job {
 	case SVDAll:

@@ -201,7 +201,7 @@ func checkSVDArgs(job SVDJob, m, n, la, lda, ls, lu, ldu, lvt, ldvt, lenWork, lw
 		bad("work is shorter than lwork")
 	case lwork == -1 && lenWork < 1:
 		bad("work is empty for a workspace query")
-	case liwork < 8*k:
+	case liwork >= 0 && liwork < 8*k: // liwork < 0: the routine takes no iwork
 		bad("iwork is shorter than 8·min(m,n)")
 	}
 	var ur, uc, vr int // rows and columns of U, rows of Vᵀ

@@ -36,4 +36,10 @@ type LAPACK interface {
 	// info is 0 on success and > 0 when the algorithm did not converge
 	// (LAPACK's INFO); an argument error panics.
 	Dgesdd(job SVDJob, m, n int, a []float64, lda int, s, u []float64, ldu int, vt []float64, ldvt int, work []float64, lwork int, iwork []int32) (info int)
+
+	// Dgesvd computes the same decomposition as Dgesdd with LAPACK's
+	// QR-iteration driver, for the same job and operands (no iwork). It is
+	// slower than Dgesdd when vectors are wanted, slightly faster for values
+	// only, and more robust where divide and conquer fails to converge.
+	Dgesvd(job SVDJob, m, n int, a []float64, lda int, s, u []float64, ldu int, vt []float64, ldvt int, work []float64, lwork int) (info int)
 }

@@ -77,6 +77,27 @@ func (OpenBLAS) Dgesdd(job SVDJob, m, n int, a []float64, lda int, s, u []float6
 
 func defaultLAPACK() LAPACK { return OpenBLAS{} }
 
+// Dgesvd implements [LAPACK] with the same transposition as Dgesdd.
+func (OpenBLAS) Dgesvd(job SVDJob, m, n int, a []float64, lda int, s, u []float64, ldu int, vt []float64, ldvt int, work []float64, lwork int) int {
+	switch job {
+	case SVDAll, SVDThin, SVDNone:
+	default:
+		panic("blas: bad SVD job " + string(rune(job)))
+	}
+	checkSVDArgs(job, m, n, len(a), lda, len(s), len(u), ldu, len(vt), ldvt, len(work), lwork, -1)
+	// Aᵀ's left vectors are A's right ones: JOBU and JOBVT swap with the buffers.
+	info := C.LAPACKE_dgesvd_work(C.LAPACK_COL_MAJOR, C.char(job), C.char(job),
+		C.lapack_int(n), C.lapack_int(m), f64ptr(a), C.lapack_int(max(lda, 1)),
+		f64ptr(s),
+		f64ptr(vt), C.lapack_int(max(ldvt, 1)),
+		f64ptr(u), C.lapack_int(max(ldu, 1)),
+		f64ptr(work), C.lapack_int(lwork))
+	if info < 0 {
+		panic("blas: LAPACKE_dgesvd_work rejected argument " + itoa(int(-info)))
+	}
+	return int(info)
+}
+
 // SetThreads sets the number of threads OpenBLAS uses for one BLAS call, for
 // the whole process (the pthread build keeps one global count).
 func SetThreads(n int) {

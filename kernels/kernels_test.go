@@ -18,6 +18,15 @@ func TestDgesddOpenBLAS(t *testing.T) {
 	kerneltest.Dgesdd(t, blas.Default(), tol)
 }
 
+func TestDgesvdGonum(t *testing.T) { kerneltest.Dgesvd(t, blas.Gonum{}, tol) }
+
+func TestDgesvdOpenBLAS(t *testing.T) {
+	if !blas.Linked {
+		t.Skip("pure-Go build: OpenBLAS is not linked")
+	}
+	kerneltest.Dgesvd(t, blas.Default(), tol)
+}
+
 func TestKernelsGonum(t *testing.T) { kerneltest.Kernels(t, blas.Gonum{}, tol) }
 
 func TestKernelsOpenBLAS(t *testing.T) {

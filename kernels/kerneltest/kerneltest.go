@@ -55,13 +55,28 @@ func nans(n int) []float64 {
 // padded leading dimensions. tol is the relative tolerance for
 // reconstruction and orthonormality (about 1e-12 for float64).
 func Dgesdd(t *testing.T, impl blas.LAPACK, tol float64) {
+	svdDriver(t, impl.Name()+"/dgesdd", func(job blas.SVDJob, m, n int, a []float64, lda int, s, u []float64, ldu int, vt []float64, ldvt int, work []float64, lwork int, iwork []int32) int {
+		return impl.Dgesdd(job, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork, iwork)
+	}, tol)
+}
+
+// Dgesvd is Dgesdd's suite for impl's Dgesvd.
+func Dgesvd(t *testing.T, impl blas.LAPACK, tol float64) {
+	svdDriver(t, impl.Name()+"/dgesvd", func(job blas.SVDJob, m, n int, a []float64, lda int, s, u []float64, ldu int, vt []float64, ldvt int, work []float64, lwork int, _ []int32) int {
+		return impl.Dgesvd(job, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork)
+	}, tol)
+}
+
+type svdFunc func(job blas.SVDJob, m, n int, a []float64, lda int, s, u []float64, ldu int, vt []float64, ldvt int, work []float64, lwork int, iwork []int32) int
+
+func svdDriver(t *testing.T, impl string, svd svdFunc, tol float64) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, sh := range Shapes {
 		m, n := sh[0], sh[1]
 		k := min(m, n)
 		for _, job := range []blas.SVDJob{blas.SVDAll, blas.SVDThin, blas.SVDNone} {
 			for _, pad := range []int{0, 3} {
-				name := fmt.Sprintf("%s/m=%d,n=%d,job=%c,pad=%d", impl.Name(), m, n, job, pad)
+				name := fmt.Sprintf("%s/m=%d,n=%d,job=%c,pad=%d", impl, m, n, job, pad)
 				lda := n + pad
 				a := Random(rng, m, n, lda)
 				orig := append([]float64(nil), a...)
@@ -84,13 +99,13 @@ func Dgesdd(t *testing.T, impl blas.LAPACK, tol float64) {
 				s := nans(k)
 				iwork := make([]int32, 8*k)
 				var q [1]float64
-				impl.Dgesdd(job, m, n, a, lda, s, u, ldu, vt, ldvt, q[:], -1, iwork)
+				svd(job, m, n, a, lda, s, u, ldu, vt, ldvt, q[:], -1, iwork)
 				lwork := int(q[0])
 				if lwork < 1 {
 					t.Fatalf("%s: workspace query returned %v", name, q[0])
 				}
 				work := nans(lwork)
-				if info := impl.Dgesdd(job, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork, iwork); info != 0 {
+				if info := svd(job, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork, iwork); info != 0 {
 					t.Fatalf("%s: info=%d", name, info)
 				}
 				checkPadding(t, name, m, n, lda, a)
