@@ -19,6 +19,7 @@ type envReport struct {
 	Go         string         `json:"go"`
 	GOMAXPROCS int            `json:"gomaxprocs"`
 	Default    string         `json:"default_split"`
+	Advice     []string       `json:"advice,omitempty"`
 }
 
 func cmdEnv(args []string, stdout, stderr io.Writer) int {
@@ -46,6 +47,9 @@ func cmdEnv(args []string, stdout, stderr io.Writer) int {
 	r := envReport{
 		BLAS: h.blas, Usable: h.usable, Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Default: fmt.Sprintf("≥%d items: %d outer × %d inner; fewer: %d outer × %d inner", cores, many.outer, many.inner, few.outer, few.inner),
+	}
+	if a := cpuAdvice(h.blas); a != "" {
+		r.Advice = append(r.Advice, a)
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
@@ -88,6 +92,9 @@ func printEnv(w io.Writer, r envReport) {
 	}
 	row("go", "%s, GOMAXPROCS=%d", r.Go, r.GOMAXPROCS)
 	row("default", "%s", r.Default)
+	for _, a := range r.Advice {
+		row("advice", "%s", a)
+	}
 }
 
 func orDash(s string) string {

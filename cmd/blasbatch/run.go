@@ -108,6 +108,9 @@ Kernels:
 		fmt.Fprintf(stderr, "blasbatch run: %v\n", err)
 		return exitFailed
 	}
+	if a := cpuAdvice(host.blas); a != "" && !f.quiet {
+		split.warnings = append(split.warnings, a)
+	}
 	for _, w := range split.warnings {
 		fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", w)
 	}
