@@ -55,30 +55,39 @@ func splits() [][2]int {
 	return s
 }
 
-func BenchmarkSVD(b *testing.B) {
-	for _, kname := range []string{"svd", "svdvals"} {
-		spec, _ := kernels.Lookup(kname)
-		for _, sz := range []struct{ n, count int }{{64, 256}, {256, 32}, {1000, 4}} {
-			dir := b.TempDir()
-			files := writeBatch(b, dir, sz.n, sz.count)
-			for _, s := range splits() {
-				name := fmt.Sprintf("kernel=%s/n=%d/outer=%d/inner=%d", kname, sz.n, s[0], s[1])
-				b.Run(name, func(b *testing.B) {
-					blas.SetThreads(s[1])
-					cfg := batch.Config{Inputs: files, Kernel: spec, Outer: s[0]}
-					for b.Loop() {
-						sum, err := batch.Run(context.Background(), cfg)
-						if err != nil || sum.Failed > 0 {
-							b.Fatal(err, sum.FirstError)
-						}
-						sink = sum
+// BenchmarkSVD runs the svd kernel (U, Σ, Vᵀ) over whole batches.
+func BenchmarkSVD(b *testing.B) { benchKernel(b, "svd") }
+
+// BenchmarkSVDVals runs the svdvals kernel (values only).
+func BenchmarkSVDVals(b *testing.B) { benchKernel(b, "svdvals") }
+
+// benchKernel times batches of n×n matrices (count per batch, so that each
+// shape does comparable work) at each in-process split.
+func benchKernel(b *testing.B, kname string) {
+	spec, err := kernels.Lookup(kname)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, sz := range []struct{ n, count int }{{64, 256}, {256, 32}, {1000, 4}} {
+		dir := b.TempDir()
+		files := writeBatch(b, dir, sz.n, sz.count)
+		for _, s := range splits() {
+			name := fmt.Sprintf("n=%d/outer=%d/inner=%d", sz.n, s[0], s[1])
+			b.Run(name, func(b *testing.B) {
+				blas.SetThreads(s[1])
+				cfg := batch.Config{Inputs: files, Kernel: spec, Outer: s[0]}
+				for b.Loop() {
+					sum, err := batch.Run(context.Background(), cfg)
+					if err != nil || sum.Failed > 0 {
+						b.Fatal(err, sum.FirstError)
 					}
-					secs := b.Elapsed().Seconds()
-					mats := float64(sz.count * b.N)
-					b.ReportMetric(mats/secs, "matrices/s")
-					b.ReportMetric(mats*spec.Flops(sz.n, sz.n)/secs/1e9, "GFLOP/s")
-				})
-			}
+					sink = sum
+				}
+				secs := b.Elapsed().Seconds()
+				mats := float64(sz.count * b.N)
+				b.ReportMetric(mats/secs, "matrices/s")
+				b.ReportMetric(mats*spec.Flops(sz.n, sz.n)/secs/1e9, "GFLOP/s")
+			})
 		}
 	}
 }
