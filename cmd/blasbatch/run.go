@@ -96,8 +96,12 @@ Kernels:
 	if err != nil {
 		return usageErr("%v", err)
 	}
+	// Items are counted from the headers (no data is read) when the split
+	// depends on it or a progress bar needs its total; otherwise a file
+	// stands for at least one item.
+	showBar := !f.quiet && (f.progress || isTerminal(stderr))
 	items := len(files)
-	if items < host.usable.Limit && (f.outer == 0 || f.inner == 0) {
+	if showBar || items < host.usable.Limit && (f.outer == 0 || f.inner == 0) {
 		items = countItems(files)
 	}
 	split, err := chooseSplit(f.outer, f.inner, items, host.usable.Limit, host.blas)
@@ -140,7 +144,7 @@ Kernels:
 	if !f.noPin && split.inner == 1 && split.outer > 1 && split.outer <= len(host.usable.Preferred) {
 		cfg.CPUs = host.usable.Preferred[:split.outer]
 	}
-	bar := newProgress(stderr, !f.quiet && (f.progress || isTerminal(stderr)), items)
+	bar := newProgress(stderr, showBar, items+len(inErrs))
 	cfg.Progress = bar.update
 
 	// Errors found while expanding the arguments (a missing file) are
