@@ -22,6 +22,8 @@ const usage = `blasbatch — dense linear algebra over batches of matrix files, 
 Usage:
   blasbatch run [flags] FILE|DIR...   run a kernel over every matrix (.npy, .npz)
   blasbatch env [-json]               which BLAS, threading model, usable cores
+  blasbatch plan [flags] FILE|DIR...  show the split run would choose, and why, without running
+  blasbatch scale [flags]             the scaling table: every outer × inner split on a generated workload
   blasbatch gen [flags]               write random matrices as .npy files (the question's workload)
 
 Run "blasbatch COMMAND -h" for a command's flags. Flags take one or two
@@ -51,6 +53,13 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return cmdEnv(args[1:], stdout, stderr)
 	case "gen":
 		return cmdGen(args[1:], stdout, stderr)
+	case "scale":
+		return cmdScale(args[1:], stdout, stderr)
+	case "plan":
+		return cmdPlan(args[1:], stdout, stderr)
+	case "lane":
+		// Hidden: a worker process of a hybrid split, started by run.
+		return cmdLane(args[1:], os.Stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK
