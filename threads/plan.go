@@ -28,25 +28,28 @@ func (c Cost) Inner(k int) float64 {
 	return c.Seconds1 * ((1 - c.Parallel) + c.Parallel/float64(max(k, 1)))
 }
 
-// Estimate is the model used when nothing was measured: a rate of rate
-// flop/s on one thread for large matrices, falling off for small ones
-// (fixed per-call costs), and an Amdahl fraction that grows with the
-// matrix: dense LAPACK factorisations spend a large share of their time in
-// memory-bound BLAS-2 steps that extra threads barely speed up, and small
-// matrices give threads nothing to share. The constants were fitted to
-// OpenBLAS 0.3.21's dgesdd: on 1000×1000, 1×2 threads gave a 1.35× speed-up
-// on a 2-core EPYC and 1×16 gave 2.2× on a 16-core Xeon (p ≈ 0.55 both);
-// on 16×16 a second thread gains nothing.
+// Estimate is the model used when nothing was measured: a rate of flop/s
+// on one thread that falls off for small matrices, plus a fixed cost per
+// call; and an Amdahl fraction that grows with the matrix, since dense LAPACK
+// factorisations spend a large share of their time in memory-bound BLAS-2
+// steps that extra threads barely speed up, and small matrices give threads
+// nothing to share. The constants were fitted to OpenBLAS 0.3.21 on a 2-core
+// EPYC — svd of 1000×1000 in 0.305 s and 600×600 in 0.077 s, svdvals of
+// 16×16 in 12.6 µs — and its inner scaling: 1000×1000 on 1×2 threads gave a
+// 1.35× speed-up there and 1×16 gave 2.2× on a 16-core Xeon (p ≈ 0.55 both);
+// on 16×16 a second thread gains nothing. Only ratios between candidate
+// splits decide the plan; the absolute times are shown as a guide.
 func Estimate(flops float64, rows, cols int) Cost {
 	n := float64(min(rows, cols))
 	const (
-		rate     = 60e9 // flop/s of the kernel's nominal count, one core, large n
-		nHalf    = 48   // the size at which fixed costs halve the rate
+		rate     = 75e9  // flop/s of the kernel's nominal count, one core, large n
+		nHalf    = 160   // the size at which the rate is half
+		perCall  = 11e-6 // seconds of fixed cost per item
 		pMax     = 0.7
 		nParHalf = 250
 	)
 	return Cost{
-		Seconds1: flops / (rate * n / (n + nHalf)),
+		Seconds1: flops/(rate*n/(n+nHalf)) + perCall,
 		Parallel: pMax * n / (n + nParHalf),
 	}
 }
@@ -77,11 +80,12 @@ type Machine struct {
 // Phase is one stage of a plan: Items items run as Outer lanes of Inner
 // threads each.
 type Phase struct {
-	Outer, Inner int
-	Items        int
+	Outer int `json:"outer"`
+	Inner int `json:"inner"`
+	Items int `json:"items"`
 	// Process is true when the lanes are worker processes (a hybrid split,
 	// or a BLAS that is not thread-safe).
-	Process bool
+	Process bool `json:"process_lanes"`
 }
 
 func (p Phase) String() string {
@@ -94,9 +98,10 @@ func (p Phase) String() string {
 
 // Candidate is one split the planner considered, with its predicted time.
 type Candidate struct {
-	Outer, Inner int
-	Seconds      float64
-	Phases       []Phase
+	Outer   int     `json:"outer"`
+	Inner   int     `json:"inner"`
+	Seconds float64 `json:"predicted_seconds"`
+	Phases  []Phase `json:"phases"`
 }
 
 // Plan is the planner's decision.
