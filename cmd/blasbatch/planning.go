@@ -83,10 +83,9 @@ func shapeClasses(ins []inputFile) []threads.Shape {
 
 // planner holds what planning needs to know about the machine and the BLAS.
 type planner struct {
-	host       host
-	spec       kernels.Spec
-	wisdomPath string
-	lanes      bool // process lanes are available for hybrid splits
+	host  host
+	spec  kernels.Spec
+	lanes bool // process lanes are available for hybrid splits
 }
 
 func (pl planner) machine() threads.Machine {
