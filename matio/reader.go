@@ -58,6 +58,11 @@ type Reader struct {
 	zr     *zip.Reader
 	member int           // index in zr.File of the next member
 	rc     io.ReadCloser // the current member
+	// A stored (uncompressed) member is read through mcount, which counts
+	// the bytes taken from its stream, so that discard can seek within
+	// mdata, the member's bytes in the archive, instead of reading them.
+	mdata  *io.SectionReader
+	mcount *countReader
 
 	a       array     // the current array
 	scratch []float64 // for rearranging Fortran-ordered data
@@ -230,6 +235,60 @@ func (r *Reader) Next() (Item, error) {
 
 var errClosed = errors.New("matio: use of a closed Reader")
 
+// Skip passes over the next n items as n calls of Next would, without
+// decoding their data or building their identities, so that reading can
+// start at item n of a file cheaply. A bad item or .npz member, which Next
+// would return as an error, counts as one item and is not reported. Skip
+// returns io.EOF when fewer than n items remain (they are all passed over).
+// After Skip there is no current item: call Next.
+//
+// Skipping costs no reading of data where the format allows it: within a
+// C-ordered .npy stack or a stored .npz member Skip only moves an index, and
+// the next call of Next seeks past the skipped data through the
+// io.ReaderAt; whole .npz members are passed over by reading their headers
+// only. Within a deflated .npz member the skipped data is decompressed and
+// discarded by the next Next, and a Fortran-ordered stack, which is read
+// whole, only moves its index. Errors in the skipped data (a truncated
+// member) surface from the next Next, as an error for the item it would
+// have returned.
+func (r *Reader) Skip(n int) error {
+	switch {
+	case r.closed:
+		return errClosed
+	case n < 0:
+		return fmt.Errorf("matio: Skip of %d items", n)
+	}
+	for n > 0 {
+		if r.pending != nil {
+			r.pending = nil
+			n--
+			continue
+		}
+		a := &r.a
+		if a.ok && !a.dead && a.next < a.k {
+			s := min(n, a.k-a.next)
+			a.next += s
+			a.cur, a.read = -1, false
+			n -= s
+			continue
+		}
+		r.a = array{cur: -1}
+		if r.zr == nil {
+			return io.EOF
+		}
+		r.closeMember()
+		if r.member >= len(r.zr.File) {
+			return io.EOF
+		}
+		if err := r.openMember(); err != nil {
+			n-- // the bad member is one item
+		}
+	}
+	a := &r.a
+	a.cur, a.read = -1, false
+	return nil
+}
+
 // Read decodes the current item into dst, which must have length Rows×Cols,
 // in row-major (C) order, converted to float64. If Read is not called for an
 // item, the next call to Next skips its data. Data that ends early is an
@@ -309,6 +368,7 @@ func (r *Reader) closeMember() {
 		r.rc.Close()
 		r.rc = nil
 	}
+	r.mdata, r.mcount = nil, nil
 }
 
 // openMember opens the next .npz member and its array.
@@ -341,11 +401,19 @@ func (r *Reader) openMember() error {
 		return fail(causef(ErrNotNumPy, err, "cannot open member: %v", err))
 	}
 	r.rc = rc
+	var src io.Reader = rc
+	if f.Method == zip.Store {
+		if off, err := f.DataOffset(); err == nil {
+			r.mdata = io.NewSectionReader(r.ra, off, int64(f.CompressedSize64))
+			r.mcount = &countReader{r: rc}
+			src = r.mcount
+		}
+	}
 	// The buffer is kept for the following members, and grown if needed.
 	if size := int(min(bufSize, avail)); r.br == nil || r.br.Size() < size {
-		r.br = bufio.NewReaderSize(rc, size)
+		r.br = bufio.NewReaderSize(src, size)
 	} else {
-		r.br.Reset(rc)
+		r.br.Reset(src)
 	}
 	if err := r.openArray(name, int64(avail), what); err != nil {
 		return fail(err)
@@ -444,6 +512,21 @@ func (r *Reader) discard(n int64) error {
 		r.br.Reset(r.sec)
 		return nil
 	}
+	if b := int64(r.br.Buffered()); n > b && r.mdata != nil {
+		// A stored member: seek within its bytes. The member's CRC can no
+		// longer be checked, as it would not be for data never read.
+		pos := r.mcount.n - b + n
+		if pos > r.mdata.Size() {
+			r.br.Discard(int(b))
+			return io.ErrUnexpectedEOF
+		}
+		if _, err := r.mdata.Seek(pos, io.SeekStart); err != nil {
+			return err
+		}
+		r.mcount.r, r.mcount.n = r.mdata, pos
+		r.br.Reset(r.mcount)
+		return nil
+	}
 	for n > 0 {
 		d, err := r.br.Discard(int(min(n, 1<<30)))
 		n -= int64(d)
@@ -452,6 +535,18 @@ func (r *Reader) discard(n int64) error {
 		}
 	}
 	return nil
+}
+
+// countReader counts the bytes read through it.
+type countReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // readC reads len(dst) elements of the current dtype into dst.
