@@ -39,11 +39,22 @@ type Config struct {
 	Save   string       // directory for --save outputs; "" writes none
 	Out    io.Writer    // JSON Lines destination; nil discards records
 
+	// Sources, if non-empty, is read instead of Inputs: parts of files,
+	// in order. See [Source].
+	Sources []Source
+
 	// ReadAhead is how many slabs the reader may fill beyond one per
 	// worker; 0 means 2.
 	ReadAhead int
 	// SlabBytes is the target size of a chunk of small items; 0 means 512 KiB.
 	SlabBytes int
+	// ChunkItems caps the items per chunk; 0 means 1024. Records are
+	// written a chunk at a time, so 1 writes each record as soon as its
+	// item is done (what a lane process needs, see package lanes).
+	ChunkItems int
+	// FirstLane is the lane number of worker 0 in records: worker i
+	// reports lane FirstLane+i.
+	FirstLane int
 	// Warn, if set, receives warnings that do not fail items (a worker
 	// that could not be pinned runs unpinned).
 	Warn func(string)
@@ -54,6 +65,19 @@ type Config struct {
 	// testHook, if set, is told +1 when a chunk is taken from the free
 	// list and -1 when it is given back.
 	testHook func(delta int)
+}
+
+// Source selects items of one file: Count items from the item at index
+// First, counting items as [matio.Reader.Next] returns them (a bad item or
+// .npz member that Next reports as an error is one item). Count 0 means to
+// the end of the file. Records keep the items' own identities (PATH[i] with
+// i the index in the file, not in the selection).
+//
+// A file that cannot be opened gives one failed record whatever First is; a
+// First beyond the file's items gives none.
+type Source struct {
+	Path         string
+	First, Count int
 }
 
 // Summary counts what a run did.
@@ -97,10 +121,11 @@ func (c *chunk) used() int {
 // grained for tiny matrices.
 const maxChunkItems = 1024
 
-// Run processes every item of cfg.Inputs. It returns the summary and an
-// error only for failures of the run itself (writing results, creating the
-// save directory, a cancelled context); bad items are counted in Summary and
-// reported in their records.
+// Run processes every item of cfg.Inputs, or of cfg.Sources. It returns the
+// summary and an error only for failures of the run itself (writing results,
+// creating the save directory, a cancelled context, a negative First or Count
+// in a Source); bad items are counted in Summary and reported in their
+// records.
 func Run(parent context.Context, cfg Config) (Summary, error) {
 	start := time.Now()
 	impl := cfg.LAPACK
@@ -115,6 +140,22 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 	slabBytes := cfg.SlabBytes
 	if slabBytes <= 0 {
 		slabBytes = 512 << 10
+	}
+	chunkItems := cfg.ChunkItems
+	if chunkItems <= 0 {
+		chunkItems = maxChunkItems
+	}
+	sources := cfg.Sources
+	if len(sources) == 0 {
+		sources = make([]Source, len(cfg.Inputs))
+		for i, p := range cfg.Inputs {
+			sources[i] = Source{Path: p}
+		}
+	}
+	for _, s := range sources {
+		if s.First < 0 || s.Count < 0 {
+			return Summary{}, fmt.Errorf("batch: source %s: negative First (%d) or Count (%d)", s.Path, s.First, s.Count)
+		}
 	}
 	out := cfg.Out
 	if out == nil {
@@ -138,8 +179,8 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 	// Reader.
 	go func() {
 		defer close(todo)
-		r := reader{ctx: ctx, free: free, todo: todo, slabFloats: max(1, slabBytes/8), hook: cfg.testHook}
-		r.run(cfg.Inputs)
+		r := reader{ctx: ctx, free: free, todo: todo, slabFloats: max(1, slabBytes/8), chunkItems: chunkItems, hook: cfg.testHook}
+		r.run(sources)
 	}()
 
 	// Workers.
@@ -152,7 +193,7 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 			if len(cfg.CPUs) > 0 {
 				cpu = []int{cfg.CPUs[lane%len(cfg.CPUs)]}
 			}
-			w := worker{lane: lane, kernel: cfg.Kernel, impl: impl, save: cfg.Save, cpus: cpu, warn: cfg.Warn}
+			w := worker{lane: cfg.FirstLane + lane, kernel: cfg.Kernel, impl: impl, save: cfg.Save, cpus: cpu, warn: cfg.Warn}
 			w.run(todo, done)
 		}()
 	}
@@ -195,16 +236,17 @@ type reader struct {
 	free       chan *chunk
 	todo       chan<- *chunk
 	slabFloats int
+	chunkItems int
 	cur        *chunk
 	hook       func(int)
 }
 
-func (r *reader) run(files []string) {
-	for _, path := range files {
+func (r *reader) run(sources []Source) {
+	for _, s := range sources {
 		if r.ctx.Err() != nil {
 			return
 		}
-		r.file(path)
+		r.file(s)
 	}
 	r.flush()
 }
@@ -213,7 +255,7 @@ func (r *reader) run(files []string) {
 // sends it and takes a fresh one sized for n.
 func (r *reader) take(n int) *chunk {
 	c := r.cur
-	if c != nil && (len(c.entries) >= maxChunkItems || (n > 0 && c.used()+n > cap(c.slab))) {
+	if c != nil && (len(c.entries) >= r.chunkItems || (n > 0 && c.used()+n > cap(c.slab))) {
 		r.flush()
 		c = nil
 	}
@@ -255,14 +297,21 @@ func (r *reader) fail(id string, err error) {
 	c.entries = append(c.entries, entry{id: id, off: c.used(), err: err})
 }
 
-func (r *reader) file(path string) {
+func (r *reader) file(s Source) {
+	path := s.Path
 	f, err := matio.Open(path)
 	if err != nil {
 		r.fail(path, err)
 		return
 	}
 	defer f.Close()
-	for r.ctx.Err() == nil {
+	if err := f.Skip(s.First); err == io.EOF {
+		return
+	} else if err != nil {
+		r.fail(path, err)
+		return
+	}
+	for n := 0; (s.Count == 0 || n < s.Count) && r.ctx.Err() == nil; n++ {
 		it, err := f.Next()
 		if err == io.EOF {
 			return
@@ -346,6 +395,15 @@ func (w *worker) run(todo <-chan *chunk, done chan<- *chunk) {
 		}
 		done <- c
 	}
+}
+
+// ItemFailureRecord encodes the JSON Lines record of item id (of shape
+// rows×cols, 0×0 if unknown) that failed with msg outside a worker of this
+// package, reported as computed by lane. It is what package lanes writes for
+// an item lost with a lane process.
+func ItemFailureRecord(kernel, id string, rows, cols, lane int, msg string) []byte {
+	enc := encoder{kernel: kernel, lane: lane}
+	return enc.failure(nil, id, rows, cols, msg)
 }
 
 // FailureRecord encodes the JSON Lines record of an input that failed
