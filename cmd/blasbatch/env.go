@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/blasbatch/blasbatch/blas"
+	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/threads"
 )
 
@@ -41,12 +42,16 @@ func cmdEnv(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "blasbatch env: %v\n", err)
 		return exitFailed
 	}
-	cores := h.usable.Limit
-	many, _ := chooseSplit(0, 0, cores, cores, h.blas)
-	few, _ := chooseSplit(0, 0, 1, cores, h.blas)
+	pl := planner{host: h, spec: svdSpecForEnv(), lanes: processLanesAvailable()}
+	cores := pl.machine().Cores
+	describe := func(count int) string {
+		shapes := []threads.Shape{{Rows: 1000, Cols: 1000, Count: count}}
+		costs, _ := pl.costs(shapes, threads.Wisdom{})
+		return describePhases(threads.Choose(pl.machine(), shapes, costs).Phases)
+	}
 	r := envReport{
 		BLAS: h.blas, Usable: h.usable, Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-		Default: fmt.Sprintf("≥%d items: %d outer × %d inner; fewer: %d outer × %d inner", cores, many.outer, many.inner, few.outer, few.inner),
+		Default: fmt.Sprintf("%d cores for BLAS; svd of %d × 1000²: %s; of 1 × 1000²: %s", cores, 4*cores, describe(4*cores), describe(1)),
 	}
 	if a := cpuAdvice(h.blas); a != "" {
 		r.Advice = append(r.Advice, a)
@@ -66,6 +71,11 @@ func cmdEnv(args []string, stdout, stderr io.Writer) int {
 		return exitFailed
 	}
 	return exitOK
+}
+
+func svdSpecForEnv() kernels.Spec {
+	s, _ := kernels.Lookup("svd")
+	return s
 }
 
 func printEnv(w io.Writer, r envReport) {

@@ -22,6 +22,7 @@ const usage = `blasbatch — dense linear algebra over batches of matrix files, 
 Usage:
   blasbatch run [flags] FILE|DIR...   run a kernel over every matrix (.npy, .npz)
   blasbatch env [-json]               which BLAS, threading model, usable cores
+  blasbatch topo [-json]              CPU topology, affinity, cgroup quota and cpuset
   blasbatch plan [flags] FILE|DIR...  show the split run would choose, and why, without running
   blasbatch scale [flags]             the scaling table: every outer × inner split on a generated workload
   blasbatch gen [flags]               write random matrices as .npy files (the question's workload)
@@ -55,6 +56,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return cmdGen(args[1:], stdout, stderr)
 	case "scale":
 		return cmdScale(args[1:], stdout, stderr)
+	case "topo":
+		return cmdTopo(args[1:], stdout, stderr)
 	case "plan":
 		return cmdPlan(args[1:], stdout, stderr)
 	case "lane":

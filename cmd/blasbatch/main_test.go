@@ -180,7 +180,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{[]string{"run"}, "no inputs"},
 		{[]string{"run", "-kernel", "nope", "x.npy"}, "unknown kernel"},
-		{[]string{"run", "-outer", "2", "-inner", "2", "x.npy"}, "never run at once"},
+		{[]string{"run", "-plan", "guess", "x.npy"}, "want estimate or measure"},
 		{[]string{"run", "-outer", "-1", "x.npy"}, "negative"},
 		{[]string{"run", "-bogus"}, "flag provided but not defined"},
 		{[]string{"frobnicate"}, "unknown command"},
@@ -267,12 +267,50 @@ func TestDefaultSplitCountsItems(t *testing.T) {
 		{stack, fmt.Sprintf("(%d outer × 1 inner", cores)},
 		{one, fmt.Sprintf("(1 outer × %d inner", cores)},
 	} {
-		if h.blas.Threading == blas.Serial {
-			c.want = fmt.Sprintf("(%d outer × 1 inner", cores)
+		if h.blas.Threading == blas.Serial && c.in == one {
+			c.want = "(1 outer × 1 inner" // no inner threads: one item gets one core
 		}
 		code, _, stderr := runCLI(t, "run", "-kernel", "svdvals", c.in)
 		if code != 0 || !strings.Contains(stderr, c.want) {
 			t.Errorf("%s: exit %d, stderr %q, want %q", c.in, code, stderr, c.want)
+		}
+	}
+}
+
+// TestHybridSplitMatchesInProcess: a split with outer and inner both above 1
+// runs on process lanes and gives the same numbers as one core in-process;
+// -isolate does the same for N × 1.
+func TestHybridSplitMatchesInProcess(t *testing.T) {
+	useBuiltBlasbatch(t)
+	dir := t.TempDir()
+	if code, _, stderr := runCLI(t, "gen", "-rows", "40", "-cols", "30", "-count", "7", "-dir", dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	code, ref, stderr := runCLI(t, "run", "-quiet", "-outer", "1", "-inner", "1", dir)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	want := parseRecords(t, ref)
+	splits := [][]string{{"-outer", "2", "-inner", "1", "-isolate"}}
+	if blas.Linked { // gonum has no inner threads: -inner 2 would run as 1
+		splits = append(splits, []string{"-outer", "2", "-inner", "2"})
+	}
+	for _, args := range splits {
+		code, out, stderr := runCLI(t, append(append([]string{"run", "-kernel", "svd"}, args...), dir)...)
+		if code != 0 || !strings.Contains(stderr, "in lane processes") {
+			t.Fatalf("%v: exit %d: %s", args, code, stderr)
+		}
+		got := parseRecords(t, out)
+		if len(got) != len(want) {
+			t.Fatalf("%v: %d records, want %d", args, len(got), len(want))
+		}
+		for id, w := range want {
+			g := got[id]
+			for i := range w.SingularValues {
+				if math.Abs(g.SingularValues[i]-w.SingularValues[i]) > 1e-12*w.SingularValues[0] {
+					t.Fatalf("%v: %s σ[%d] %v != %v", args, id, i, g.SingularValues[i], w.SingularValues[i])
+				}
+			}
 		}
 	}
 }

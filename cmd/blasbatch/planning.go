@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"time"
 
@@ -220,5 +221,18 @@ func timeItem(w kernels.Worker, sh threads.Shape, a []float64, k int) (float64, 
 }
 
 // processLanesAvailable says whether hybrid splits can run as worker
-// processes in this build.
-func processLanesAvailable() bool { return false }
+// processes: the lanes are this same binary, so they need to find it.
+func processLanesAvailable() bool {
+	_, err := selfExe()
+	return err == nil
+}
+
+// selfExe is the blasbatch binary that lanes and scale's runs start: the
+// one named by $BLASBATCH_EXE if set (tests, where this process is the test
+// binary), else this program.
+func selfExe() (string, error) {
+	if exe := os.Getenv(exeEnv); exe != "" {
+		return exe, nil
+	}
+	return os.Executable()
+}

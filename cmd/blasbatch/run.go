@@ -14,9 +14,9 @@ import (
 	"syscall"
 
 	"github.com/blasbatch/blasbatch/batch"
-	"github.com/blasbatch/blasbatch/blas"
 	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/matio"
+	"github.com/blasbatch/blasbatch/threads"
 )
 
 type runFlags struct {
@@ -29,6 +29,9 @@ type runFlags struct {
 	noPin        bool
 	readAhead    int
 	cpuProfile   string
+	isolate      bool
+	verbose      bool
+	plan         planOptions
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -44,6 +47,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.progress, "progress", false, "show the progress bar even when standard error is not a terminal")
 	fs.BoolVar(&f.noPin, "no-pin", false, "do not pin outer workers to their own CPUs")
 	fs.IntVar(&f.readAhead, "readahead", 2, "chunks of decoded input read ahead of the workers (bounds memory)")
+	fs.BoolVar(&f.isolate, "isolate", false, "run every lane as a separate worker process, even for N × 1 splits, so a crash inside native code loses only the item it held")
+	fs.BoolVar(&f.verbose, "v", false, "print the plan and its reasons to standard error")
+	f.plan.register(fs)
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (for developers)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: blasbatch run [flags] FILE|DIR...
@@ -55,9 +61,12 @@ PATH[i]) and .npz archives (members PATH:NAME, PATH:NAME[i]); a directory
 stands for its .npy and .npz files, sorted.
 
 Splits: -outer N -inner 1 computes N matrices at once, one BLAS thread each;
--outer 1 -inner K gives one matrix K BLAS threads. Without flags, blasbatch
-uses every usable core as an outer worker when there are at least as many
-matrices as cores, else one worker with every core as BLAS threads.
+-outer 1 -inner K gives one matrix K BLAS threads; -outer N -inner K runs N
+worker processes ("lanes") of K BLAS threads each, each pinned to its own
+cores. Without -outer/-inner the planner chooses (see "blasbatch plan"):
+every usable core an outer worker when there are enough matrices, lanes of
+several threads when there are fewer matrices than cores, and a tail phase
+that gives the last matrices more threads so no core idles.
 
 Exit status: 0 when every item succeeded, 1 when some failed (a summary
 goes to standard error; each failed record says why), 2 on usage errors.
@@ -91,34 +100,65 @@ Kernels:
 		return usageErr("-outer, -inner and -readahead cannot be negative")
 	}
 
+	if err := f.plan.check(); err != nil {
+		return usageErr("%v", err)
+	}
+
 	files, inErrs := matio.Expand(fs.Args())
 	host, err := probeHost()
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	// Items are counted from the headers (no data is read) when the split
-	// depends on it or a progress bar needs its total; otherwise a file
-	// stands for at least one item.
-	showBar := !f.quiet && (f.progress || isTerminal(stderr))
-	items := len(files)
-	if showBar || items < host.usable.Limit && (f.outer == 0 || f.inner == 0) {
-		items = countItems(files)
+	pl := planner{host: host, spec: spec, lanes: processLanesAvailable()}
+	cores := pl.machine().Cores
+
+	// The plan: the planner's, or the split the flags force (one phase).
+	var phases []threads.Phase
+	var ins []inputFile
+	var warnings []string
+	if f.outer == 0 && f.inner == 0 && !f.isolate {
+		d, err := decide(pl, files, f.plan)
+		if err != nil {
+			fmt.Fprintf(stderr, "blasbatch run: planning: %v\n", err)
+			return exitFailed
+		}
+		phases, ins = d.plan.Phases, bigFirst(d.ins)
+		if f.verbose {
+			fmt.Fprintf(stderr, "blasbatch run: plan: %s\n", d.plan)
+			for _, s := range append(d.plan.Reasons, d.notes...) {
+				fmt.Fprintf(stderr, "blasbatch run:   %s\n", s)
+			}
+		}
+	} else {
+		ins = scanInputs(files, spec)
+		split, err := chooseSplit(f.outer, f.inner, totalItems(ins), cores, host.blas, pl.lanes)
+		if err != nil {
+			return usageErr("%v", err)
+		}
+		warnings = split.warnings
+		process := split.outer > 1 && split.inner > 1 || f.isolate
+		if process && !pl.lanes {
+			return usageErr("process lanes are not available in this build")
+		}
+		phases = []threads.Phase{{Outer: split.outer, Inner: split.inner, Items: totalItems(ins), Process: process}}
 	}
-	split, err := chooseSplit(f.outer, f.inner, items, host.usable.Limit, host.blas)
-	if err != nil {
-		return usageErr("%v", err)
+	for _, ph := range phases {
+		if ph.Process {
+			continue // each lane process is a runtime of its own
+		}
+		if err := host.blas.Check(ph.Outer); err != nil {
+			fmt.Fprintf(stderr, "blasbatch run: %v\n", err)
+			return exitFailed
+		}
 	}
-	if err := host.blas.Check(split.outer); err != nil {
-		fmt.Fprintf(stderr, "blasbatch run: %v\n", err)
-		return exitFailed
+	if a := cpuAdvice(host.blas); a != "" {
+		warnings = append(warnings, a)
 	}
-	if a := cpuAdvice(host.blas); a != "" && !f.quiet {
-		split.warnings = append(split.warnings, a)
+	if !f.quiet {
+		for _, w := range warnings {
+			fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", w)
+		}
 	}
-	for _, w := range split.warnings {
-		fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", w)
-	}
-	blas.SetThreads(split.inner)
 
 	var out io.Writer = stdout
 	var outFile *os.File
@@ -131,21 +171,8 @@ Kernels:
 		out = outFile
 	}
 	bw := bufio.NewWriterSize(out, 256<<10)
-
-	cfg := batch.Config{
-		Inputs:    files,
-		Kernel:    spec,
-		Outer:     split.outer,
-		Save:      f.save,
-		Out:       flushEach{bw},
-		ReadAhead: f.readAhead,
-		Warn:      func(s string) { fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", s) },
-	}
-	if !f.noPin && split.inner == 1 && split.outer > 1 && split.outer <= len(host.usable.Preferred) {
-		cfg.CPUs = host.usable.Preferred[:split.outer]
-	}
-	bar := newProgress(stderr, showBar, items+len(inErrs))
-	cfg.Progress = bar.update
+	showBar := !f.quiet && (f.progress || isTerminal(stderr))
+	bar := newProgress(stderr, showBar, totalItems(ins)+len(inErrs))
 
 	// Errors found while expanding the arguments (a missing file) are
 	// failed items like any other: recorded, counted, never fatal.
@@ -175,7 +202,16 @@ Kernels:
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	sum, runErr := batch.Run(ctx, cfg)
+	ex := executor{
+		host: host, spec: spec, save: f.save, out: flushEach{bw}, readAhead: f.readAhead, pin: !f.noPin,
+		warn: func(s string) { fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", s) },
+		progress: func(s batch.Summary) {
+			s.OK += pre.OK
+			s.Failed += pre.Failed
+			bar.update(s)
+		},
+	}
+	sum, runErr := ex.run(ctx, phases, ins)
 	bar.finish()
 	if err := bw.Flush(); err != nil && runErr == nil {
 		runErr = err
@@ -198,8 +234,8 @@ Kernels:
 		return exitFailed
 	}
 	if !f.quiet {
-		fmt.Fprintf(stderr, "blasbatch: %d items ok in %.2fs (%d outer × %d inner, %s)\n",
-			sum.OK, sum.Elapsed.Seconds(), split.outer, split.inner, host.blas.Implementation)
+		fmt.Fprintf(stderr, "blasbatch: %d items ok in %.2fs (%s, %s)\n",
+			sum.OK, sum.Elapsed.Seconds(), describePhases(phases), host.blas.Implementation)
 	}
 	return exitOK
 }
@@ -214,26 +250,4 @@ func (f flushEach) Write(p []byte) (int, error) {
 		err = f.w.Flush()
 	}
 	return n, err
-}
-
-// countItems reads the headers of files (no data) to count their matrices;
-// bad files count as one item each, as they will be reported as one.
-func countItems(files []string) int {
-	n := 0
-	for _, p := range files {
-		r, err := matio.Open(p)
-		if err != nil {
-			n++
-			continue
-		}
-		for {
-			_, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			n++
-		}
-		r.Close()
-	}
-	return n
 }

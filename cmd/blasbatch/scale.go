@@ -207,12 +207,10 @@ Flags:
 		return usageErr("no split of the grid fits in %d usable cores; use smaller -outer and -inner counts or list splits in -extra", cores)
 	}
 
-	exe := os.Getenv(exeEnv)
-	if exe == "" {
-		if exe, err = os.Executable(); err != nil {
-			fmt.Fprintf(stderr, "blasbatch scale: finding this program to run it: %v\n", err)
-			return exitFailed
-		}
+	exe, err := selfExe()
+	if err != nil {
+		fmt.Fprintf(stderr, "blasbatch scale: finding this program to run it: %v\n", err)
+		return exitFailed
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

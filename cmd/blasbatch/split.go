@@ -12,20 +12,21 @@ type split struct {
 	warnings     []string
 }
 
-// chooseSplit applies the in-process policy. With Debian's OpenBLAS builds
-// two multithreaded BLAS calls never run at once in one process (the
-// pthread build serialises them behind a lock; the OpenMP build makes the
-// second caller wait for the first's buffers), so a process runs either
-// N workers × 1 BLAS thread or 1 worker × K BLAS threads.
+// chooseSplit completes a split forced by -outer/-inner. With Debian's
+// OpenBLAS builds two multithreaded BLAS calls never run at once in one
+// process (the pthread build serialises them behind a lock; the OpenMP build
+// makes the second caller wait for the first's buffers), so a process runs
+// either N workers × 1 BLAS thread or 1 worker × K BLAS threads, and a split
+// with both above 1 needs process lanes (lanes true).
 //
 // Defaults: every usable core as an outer worker when there are at least as
 // many items as cores (whole matrices in parallel waste nothing on
 // synchronisation), else one worker with every core as BLAS threads.
-func chooseSplit(outer, inner, items, cores int, info blas.Info) (split, error) {
+func chooseSplit(outer, inner, items, cores int, info blas.Info, lanes bool) (split, error) {
 	cores = max(cores, 1)
 	var s split
 	switch {
-	case outer > 1 && inner > 1:
+	case outer > 1 && inner > 1 && !lanes:
 		return s, fmt.Errorf("-outer %d -inner %d: with %s (%s) two multithreaded BLAS calls never run at once in one process, so workers × threads splits with both above 1 are not run in-process; use -outer %d -inner 1 or -outer 1 -inner %d", outer, inner, info.Implementation, info.Threading, outer*inner, outer*inner)
 	case outer == 0 && inner == 0 && !info.ThreadSafe():
 		s.outer, s.inner = 1, 1

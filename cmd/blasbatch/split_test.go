@@ -33,7 +33,7 @@ func TestChooseSplit(t *testing.T) {
 		{"gonum has no inner threads: outer even for few items", 0, 0, 1, 8, gonum, 8, 1, "", ""},
 		{"gonum forced inner falls back to 1", 1, 4, 1, 8, gonum, 1, 1, "no threads of its own", ""},
 	} {
-		s, err := chooseSplit(c.outer, c.inner, c.items, c.cores, c.info)
+		s, err := chooseSplit(c.outer, c.inner, c.items, c.cores, c.info, false)
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("%s: err %v, want %q", c.name, err, c.err)
