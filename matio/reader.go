@@ -19,6 +19,8 @@ const (
 	// bufSize is the size of the buffer over a .npy file or .npz member
 	// (smaller only when the file or member is smaller).
 	bufSize = 256 << 10
+	// headerBufSize is the buffer a .npy header is read through.
+	headerBufSize = 4 << 10
 	// maxDeflateRatio caps the size a deflated .npz member may claim, as a
 	// multiple of its compressed size (deflate's own limit is about 1032).
 	maxDeflateRatio = 1100
@@ -163,9 +165,19 @@ func NewReader(ra io.ReaderAt, size int64, path string) (*Reader, error) {
 		r.zr = zr
 	case string(b) == npyMagic:
 		r.sec = io.NewSectionReader(ra, 0, size)
-		r.br = bufio.NewReaderSize(r.sec, int(min(bufSize, size)))
+		// A small buffer for the header, so that a caller that only wants
+		// the headers (planning scans every input) reads a few KiB of each
+		// file rather than a whole data buffer's worth.
+		r.br = bufio.NewReaderSize(r.sec, headerBufSize)
 		if err := r.openArray("", size, "the file"); err != nil {
 			r.pending = &Error{Path: path, Err: err}
+		}
+		// Then a full-size buffer for the data, from where the header ends.
+		if pos, err := r.sec.Seek(0, io.SeekCurrent); err == nil {
+			start := pos - int64(r.br.Buffered())
+			if _, err := r.sec.Seek(start, io.SeekStart); err == nil {
+				r.br = bufio.NewReaderSize(r.sec, int(min(bufSize, max(size-start, 16))))
+			}
 		}
 	case n < len(npyMagic) && strings.HasPrefix(npyMagic, string(b)):
 		return nil, &Error{Path: path, Err: errorf(ErrNotNumPy, "truncated .npy magic string (%d bytes), not a NumPy file", n)}
