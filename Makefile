@@ -63,11 +63,11 @@ bench:
 
 demo: deps build
 	$(BIN) env
-	@test -f demo-data/m00015.npy || $(BIN) gen -size 1000 -count 16 -dir demo-data
-	@echo "--- default split:"
+	@echo "--- the question's workload, every split that fits this machine:"
+	$(BIN) scale -kernel svd -size 1000 -count 16 -dir demo-data -json demo-scale.json -plot demo-scale.png
+	@echo "--- the default plan on the same files:"
+	$(BIN) plan -kernel svd demo-data | head -2
 	$(BIN) run -kernel svd -jsonl demo-results.jsonl demo-data
-	@echo "--- one core, for comparison:"
-	$(BIN) run -kernel svd -outer 1 -inner 1 -jsonl /dev/null demo-data
 	@echo "--- first record of demo-results.jsonl:"
 	@head -1 demo-results.jsonl | cut -c1-200
 
@@ -78,4 +78,4 @@ docker-check:
 	scripts/docker-check.sh
 
 clean:
-	rm -rf bin demo-data demo-results.jsonl bench.txt
+	rm -rf bin demo-data demo-results.jsonl demo-scale.json demo-scale.png bench.txt

@@ -35,10 +35,11 @@ func (c Cost) Inner(k int) float64 {
 // steps that extra threads barely speed up, and small matrices give threads
 // nothing to share. The constants were fitted to OpenBLAS 0.3.21 on a 2-core
 // EPYC — svd of 1000×1000 in 0.305 s and 600×600 in 0.077 s, svdvals of
-// 16×16 in 12.6 µs — and its inner scaling: 1000×1000 on 1×2 threads gave a
-// 1.35× speed-up there and 1×16 gave 2.2× on a 16-core Xeon (p ≈ 0.55 both);
-// on 16×16 a second thread gains nothing. Only ratios between candidate
-// splits decide the plan; the absolute times are shown as a guide.
+// 16×16 in 12.6 µs — and its inner scaling, which switches on sharply: a
+// second thread made a 600×600 SVD 13% slower, but 800×800 1.43× and
+// 1000×1000 1.48× faster there, and 1×16 threads gave 2.2× on 1000×1000 on a
+// 16-core Xeon (p ≈ 0.55–0.6). Only ratios between candidate splits decide
+// the plan; the absolute times are shown as a guide.
 func Estimate(flops float64, rows, cols int) Cost {
 	n := float64(min(rows, cols))
 	const (
@@ -46,11 +47,13 @@ func Estimate(flops float64, rows, cols int) Cost {
 		nHalf    = 160   // the size at which the rate is half
 		perCall  = 11e-6 // seconds of fixed cost per item
 		pMax     = 0.7
-		nParHalf = 250
+		nPar0    = 650 // below this, inner threads do not help
+		nParHalf = 60  // how quickly they start to above it
 	)
+	m := max(0, n-nPar0)
 	return Cost{
 		Seconds1: flops/(rate*n/(n+nHalf)) + perCall,
-		Parallel: pMax * n / (n + nParHalf),
+		Parallel: pMax * m / (m + nParHalf),
 	}
 }
 
@@ -156,7 +159,10 @@ func Choose(m Machine, shapes []Shape, costs []Cost) Plan {
 			if r := n % o; r > 0 && n > o && m.InnerThreads {
 				ti := cores / r
 				tailProcess := r > 1 && ti > 1 || r > 1 && !m.ThreadSafe
-				if ti > i && (!tailProcess || m.ProcessLanes) {
+				// Only when more threads really speed the tail items up
+				// (at least 5%): otherwise a tail phase buys nothing.
+				gain := items[n-r].cost.Inner(ti) < 0.95*items[n-r].cost.Inner(i)
+				if ti > i && gain && (!tailProcess || m.ProcessLanes) {
 					head := simulate(items[:n-r], o, i)
 					tail := simulate(items[n-r:], r, ti)
 					// Only a tail that saves more than 0.5% is worth a

@@ -60,8 +60,10 @@ func TestPlannerChoices(t *testing.T) {
 		{"slurm cpuset of 4, 40 items", slurm, 300, 40, 4, 1, 0, 0, false},
 		// Hundreds of tiny items: outer workers, no tail worth a phase.
 		{"2 cores, 301 tiny items", two, 16, 301, 2, 1, 0, 0, false},
-		// Three equal mid-size items on two cores: two at 2 × 1, the last at 1 × 2.
-		{"2 cores, 3 mid-size items", two, 600, 3, 2, 1, 1, 2, false},
+		// Three equal large items on two cores: two at 2 × 1, the last at 1 × 2.
+		{"2 cores, 3 large items", two, 1000, 3, 2, 1, 1, 2, false},
+		// Three 600×600: a second thread does not pay at that size, no tail.
+		{"2 cores, 3 mid-size items", two, 600, 3, 2, 1, 0, 0, false},
 		// One large item on two cores.
 		{"2 cores, 1 large item", two, 1000, 1, 1, 2, 0, 0, false},
 	} {

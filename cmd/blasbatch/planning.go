@@ -202,7 +202,7 @@ func timeItem(w kernels.Worker, sh threads.Shape, a []float64, k int) (float64, 
 	buf := make([]float64, len(a))
 	best := 0.0
 	var spent time.Duration
-	for rep := 0; rep < 2 || spent < 20*time.Millisecond; rep++ {
+	for rep := 0; rep < 3 || spent < 20*time.Millisecond; rep++ {
 		copy(buf, a)
 		t0 := time.Now()
 		if _, err := w.Run(sh.Rows, sh.Cols, buf, false); err != nil {
