@@ -243,8 +243,8 @@ func TestEnv(t *testing.T) {
 }
 
 // TestDefaultSplitCountsItems: a single stacked file with at least as many
-// matrices as cores runs them as outer workers; one matrix gets every core
-// as BLAS threads.
+// matrices as cores runs them as outer workers; one large matrix gets every
+// core as BLAS threads.
 func TestDefaultSplitCountsItems(t *testing.T) {
 	h, err := probeHost()
 	if err != nil {
@@ -257,7 +257,8 @@ func TestDefaultSplitCountsItems(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	one := filepath.Join(dir, "one")
-	if code, _, stderr := runCLI(t, "gen", "-size", "8", "-count", "1", "-dir", one); code != 0 {
+	// Large enough that inner threads pay (the planner's threshold is ~650).
+	if code, _, stderr := runCLI(t, "gen", "-size", "900", "-count", "1", "-dir", one); code != 0 {
 		t.Fatal(stderr)
 	}
 	for _, c := range []struct {
