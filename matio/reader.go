@@ -247,6 +247,18 @@ func (r *Reader) Next() (Item, error) {
 
 var errClosed = errors.New("matio: use of a closed Reader")
 
+// Following returns how many items of the current array follow the current
+// item (the rest of a 3-D stack; 0 for a 2-D array or with no current item),
+// so that a caller reading only shapes can Skip them: every item of an array
+// has the array's shape.
+func (r *Reader) Following() int {
+	a := &r.a
+	if !a.ok || a.dead || a.cur < 0 {
+		return 0
+	}
+	return a.k - a.next
+}
+
 // Skip passes over the next n items as n calls of Next would, without
 // decoding their data or building their identities, so that reading can
 // start at item n of a file cheaply. A bad item or .npz member, which Next

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -161,5 +162,43 @@ func TestSkipSeeks(t *testing.T) {
 		if err := r.Skip(1); !errors.Is(err, errClosed) {
 			t.Errorf("Skip after Close = %v", err)
 		}
+	}
+}
+
+// TestFollowing: after the first item of a stack, Following counts the
+// rest, and skipping them reaches the end.
+func TestFollowing(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.npy")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteNpyHeader(f, []int{5, 2, 3}, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFloat64s(f, make([]float64, 5*2*3)); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	r, err := Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := r.Following(); got != 0 {
+		t.Fatalf("before Next: Following = %d", got)
+	}
+	if _, err := r.Next(); err != nil {
+		t.Fatal(err)
+	}
+	if got := r.Following(); got != 4 {
+		t.Fatalf("Following = %d, want 4", got)
+	}
+	if err := r.Skip(4); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.Next(); err != io.EOF {
+		t.Fatalf("after skipping the rest: %v, want io.EOF", err)
 	}
 }

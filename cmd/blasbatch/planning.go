@@ -42,10 +42,18 @@ func scanInputs(files []string, spec kernels.Spec) []inputFile {
 			if err != nil {
 				continue
 			}
+			// The rest of a stack has the same shape: count it, skip it.
+			n := 1 + r.Following()
+			if n > 1 {
+				if err := r.Skip(n - 1); err != nil {
+					n = 1 // cannot happen for a checked stack; count as Next would
+				}
+			}
+			in.items += n - 1
 			if k := len(in.shapes) - 1; k >= 0 && in.shapes[k].Rows == it.Rows && in.shapes[k].Cols == it.Cols {
-				in.shapes[k].Count++
+				in.shapes[k].Count += n
 			} else {
-				in.shapes = append(in.shapes, threads.Shape{Rows: it.Rows, Cols: it.Cols, Count: 1})
+				in.shapes = append(in.shapes, threads.Shape{Rows: it.Rows, Cols: it.Cols, Count: n})
 			}
 			in.flops = max(in.flops, spec.Flops(it.Rows, it.Cols))
 		}
