@@ -315,3 +315,62 @@ func TestHybridSplitMatchesInProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestBigItemsFirst: mixed sizes run largest first, so small ones fill in
+// behind; with one worker the records come out in that order.
+func TestBigItemsFirst(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name string
+		size int
+	}{{"a", 5}, {"b", 60}, {"c", 7}, {"d", 30}} {
+		if code, _, stderr := runCLI(t, "gen", "-size", strconv.Itoa(c.size), "-count", "1", "-dir", filepath.Join(dir, c.name)); code != 0 {
+			t.Fatal(stderr)
+		}
+	}
+	args := []string{"run", "-quiet", "-outer", "1", "-inner", "1"}
+	for _, n := range []string{"a", "b", "c", "d"} {
+		args = append(args, filepath.Join(dir, n))
+	}
+	code, out, stderr := runCLI(t, args...)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var sizes []int
+	sc := bufio.NewScanner(strings.NewReader(out))
+	for sc.Scan() {
+		var r record
+		json.Unmarshal(sc.Bytes(), &r)
+		sizes = append(sizes, r.Rows)
+	}
+	if fmt.Sprint(sizes) != "[60 30 7 5]" {
+		t.Fatalf("processing order by size %v, want largest first [60 30 7 5]", sizes)
+	}
+}
+
+func TestPlanCommand(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := runCLI(t, "gen", "-size", "20", "-count", "5", "-dir", dir); code != 0 {
+		t.Fatal(stderr)
+	}
+	wisdom := filepath.Join(t.TempDir(), "w.json")
+	code, out, stderr := runCLI(t, "plan", "-json", "-plan", "measure", "-wisdom", wisdom, dir)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	var r planReport
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.Items != 5 || len(r.Phases) == 0 || len(r.LaneCPUs) != len(r.Phases) || len(r.Candidates) == 0 || r.Seconds <= 0 {
+		t.Fatalf("plan report %+v", r)
+	}
+	if _, err := os.Stat(wisdom); err != nil {
+		t.Fatalf("-plan measure saved no wisdom: %v", err)
+	}
+	// The next estimate uses it.
+	code, out, _ = runCLI(t, "plan", "-wisdom", wisdom, dir)
+	if code != 0 || !strings.Contains(out, "from wisdom") {
+		t.Fatalf("estimate after measure did not use the wisdom: %s", out)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/blasbatch/blasbatch/kernels"
@@ -88,6 +89,7 @@ type planReport struct {
 	Items      int                 `json:"items"`
 	Cores      int                 `json:"cores"`
 	Phases     []threads.Phase     `json:"phases"`
+	LaneCPUs   [][][]int           `json:"lane_cpus"` // per phase, per lane`
 	Seconds    float64             `json:"predicted_seconds"`
 	Reasons    []string            `json:"reasons"`
 	Notes      []string            `json:"notes"`
@@ -155,6 +157,9 @@ Flags:
 	}
 	r := planReport{Kernel: spec.Name, Items: items, Cores: pl.machine().Cores, Phases: d.plan.Phases,
 		Seconds: d.plan.Seconds, Reasons: d.plan.Reasons, Notes: d.notes, Candidates: d.plan.Candidates}
+	for _, ph := range d.plan.Phases {
+		r.LaneCPUs = append(r.LaneCPUs, laneCPUs(h.usable, ph.Outer, ph.Inner))
+	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
@@ -168,6 +173,9 @@ Flags:
 	for _, s := range append(d.plan.Reasons, d.notes...) {
 		fmt.Fprintf(stdout, "  - %s\n", s)
 	}
+	for i, ph := range d.plan.Phases {
+		fmt.Fprintf(stdout, "  - phase %d CPUs: %s\n", i+1, phaseCPUs(h.usable, ph))
+	}
 	fmt.Fprintf(stdout, "\n| outer | inner | predicted s | phases |\n|---:|---:|---:|---|\n")
 	for _, c := range d.plan.Candidates {
 		var ph []string
@@ -177,4 +185,16 @@ Flags:
 		fmt.Fprintf(stdout, "| %d | %d | %.3f | %s |\n", c.Outer, c.Inner, c.Seconds, strings.Join(ph, "; then "))
 	}
 	return exitOK
+}
+
+// phaseCPUs says which CPUs each lane of a phase gets.
+func phaseCPUs(u threads.Usable, ph threads.Phase) string {
+	if !ph.Process && ph.Inner > 1 {
+		return "one process, " + strconv.Itoa(ph.Inner) + " OpenBLAS threads (not pinned)"
+	}
+	var s []string
+	for j, l := range laneCPUs(u, ph.Outer, ph.Inner) {
+		s = append(s, fmt.Sprintf("lane %d → %s", j, threads.FormatCPUList(l)))
+	}
+	return strings.Join(s, ", ")
 }

@@ -130,7 +130,7 @@ Kernels:
 			}
 		}
 	} else {
-		ins = scanInputs(files, spec)
+		ins = bigFirst(scanInputs(files, spec))
 		split, err := chooseSplit(f.outer, f.inner, totalItems(ins), cores, host.blas, pl.lanes)
 		if err != nil {
 			return usageErr("%v", err)
