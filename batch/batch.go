@@ -44,7 +44,7 @@ type Config struct {
 	Sources []Source
 
 	// ReadAhead is how many slabs the reader may fill beyond one per
-	// worker; 0 means 2.
+	// worker; 0 means 2, negative means none.
 	ReadAhead int
 	// SlabBytes is the target size of a chunk of small items; 0 means 512 KiB.
 	SlabBytes int
@@ -55,6 +55,14 @@ type Config struct {
 	// FirstLane is the lane number of worker 0 in records: worker i
 	// reports lane FirstLane+i.
 	FirstLane int
+	// MaxItemBytes, if positive, is the memory one item may need (its data
+	// plus the kernel's workspace, as ItemBytes estimates): a larger item is
+	// a failed record saying so, and is never decoded.
+	MaxItemBytes int64
+	// ItemBytes estimates the memory of a rows×cols item; nil means its
+	// data alone (8 bytes an element).
+	ItemBytes func(rows, cols int) int64
+
 	// Warn, if set, receives warnings that do not fail items (a worker
 	// that could not be pinned runs unpinned).
 	Warn func(string)
@@ -80,9 +88,15 @@ type Source struct {
 	First, Count int
 }
 
+// ErrTooBig means an item needs more memory than Config.MaxItemBytes.
+var ErrTooBig = errors.New("item exceeds the memory budget")
+
 // Summary counts what a run did.
 type Summary struct {
 	OK, Failed int
+	// NotStarted counts items read but dropped when the run was cancelled
+	// before a worker took them.
+	NotStarted int
 	// FirstError is the first failed item's record error, for the summary line.
 	FirstError string
 	Elapsed    time.Duration
@@ -106,6 +120,7 @@ type chunk struct {
 	entries []entry
 	out     []byte // encoded records, filled by the worker
 	ok, bad int
+	dropped int // entries not computed: the run was cancelled
 	first   string
 }
 
@@ -134,8 +149,11 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 	}
 	outer := max(cfg.Outer, 1)
 	readAhead := cfg.ReadAhead
-	if readAhead <= 0 {
+	switch {
+	case readAhead == 0:
 		readAhead = 2
+	case readAhead < 0:
+		readAhead = 0
 	}
 	slabBytes := cfg.SlabBytes
 	if slabBytes <= 0 {
@@ -177,9 +195,12 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 	done := make(chan *chunk, outer+readAhead)
 
 	// Reader.
+	readerDone := make(chan struct{})
 	go func() {
+		defer close(readerDone)
 		defer close(todo)
-		r := reader{ctx: ctx, free: free, todo: todo, slabFloats: max(1, slabBytes/8), chunkItems: chunkItems, hook: cfg.testHook}
+		r := reader{ctx: ctx, free: free, todo: todo, slabFloats: max(1, slabBytes/8), chunkItems: chunkItems, hook: cfg.testHook,
+			maxBytes: cfg.MaxItemBytes, itemBytes: cfg.ItemBytes}
 		r.run(sources)
 	}()
 
@@ -194,7 +215,7 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 				cpu = []int{cfg.CPUs[lane%len(cfg.CPUs)]}
 			}
 			w := worker{lane: cfg.FirstLane + lane, kernel: cfg.Kernel, impl: impl, save: cfg.Save, cpus: cpu, warn: cfg.Warn}
-			w.run(todo, done)
+			w.run(ctx, todo, done)
 		}()
 	}
 	go func() { wg.Wait(); close(done) }()
@@ -211,6 +232,7 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 		}
 		sum.OK += c.ok
 		sum.Failed += c.bad
+		sum.NotStarted += c.dropped
 		if sum.FirstError == "" {
 			sum.FirstError = c.first
 		}
@@ -223,6 +245,7 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 		}
 		free <- c // never blocks: free holds every chunk there is
 	}
+	<-readerDone
 	sum.Elapsed = time.Since(start)
 	if werr == nil {
 		werr = parent.Err()
@@ -239,6 +262,8 @@ type reader struct {
 	chunkItems int
 	cur        *chunk
 	hook       func(int)
+	maxBytes   int64
+	itemBytes  func(rows, cols int) int64
 }
 
 func (r *reader) run(sources []Source) {
@@ -320,6 +345,16 @@ func (r *reader) file(s Source) {
 			r.fail(errorInput(path, err), err)
 			continue
 		}
+		if r.maxBytes > 0 {
+			need := int64(it.Rows) * int64(it.Cols) * 8
+			if r.itemBytes != nil {
+				need = r.itemBytes(it.Rows, it.Cols)
+			}
+			if need > r.maxBytes {
+				r.fail(it.ID, fmt.Errorf("%w: %d×%d needs about %d MiB with the kernel's workspace, over the memory budget of %d MiB (-max-memory)", ErrTooBig, it.Rows, it.Cols, need>>20, r.maxBytes>>20))
+				continue
+			}
+		}
 		n := it.Rows * it.Cols
 		c := r.take(n)
 		if c == nil {
@@ -354,7 +389,10 @@ type worker struct {
 	warn   func(string)
 }
 
-func (w *worker) run(todo <-chan *chunk, done chan<- *chunk) {
+// run computes chunks until todo closes. Once ctx is cancelled it computes
+// no new chunk (the one in hand is finished): later chunks are sent back
+// with their entries counted as dropped, so the writer can return them.
+func (w *worker) run(ctx context.Context, todo <-chan *chunk, done chan<- *chunk) {
 	if len(w.cpus) > 0 {
 		// The goroutine keeps its OS thread to the end, so the pinned
 		// thread exits with it instead of returning to Go's pool.
@@ -367,7 +405,12 @@ func (w *worker) run(todo <-chan *chunk, done chan<- *chunk) {
 	enc := encoder{kernel: w.kernel.Name, field: w.kernel.Field, lane: w.lane}
 	for c := range todo {
 		c.out = c.out[:0]
-		c.ok, c.bad, c.first = 0, 0, ""
+		c.ok, c.bad, c.dropped, c.first = 0, 0, 0, ""
+		if ctx.Err() != nil {
+			c.dropped = len(c.entries)
+			done <- c
+			continue
+		}
 		for i := range c.entries {
 			e := &c.entries[i]
 			var res kernels.Result

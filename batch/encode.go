@@ -54,7 +54,7 @@ func (e *encoder) tail(b []byte) []byte {
 	return append(b, "}\n"...)
 }
 
-const hex = "0123456789abcdef"
+const hexDigits = "0123456789abcdef"
 
 // appendString appends s as a JSON string. Invalid UTF-8 (file names are
 // bytes on Linux) becomes U+FFFD, as encoding/json does.
@@ -73,7 +73,7 @@ func appendString(b []byte, s string) []byte {
 			case c == '\r':
 				b = append(b, '\\', 'r')
 			case c < 0x20 || c == 0x7f:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
 			default:
 				b = append(b, c)
 			}

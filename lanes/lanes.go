@@ -85,6 +85,9 @@ type Config struct {
 	// each lane process once it has started, restarts included.
 	OnStart func(lane, pid int)
 
+	// MaxItemBytes, if positive, is passed to each lane as its per-item
+	// memory cap (batch.Config.MaxItemBytes).
+	MaxItemBytes int64
 	// Grace is how long lanes may take to exit once told to (at the end of
 	// the work, or on cancellation) before they are killed; 0 means 5s.
 	Grace time.Duration
@@ -690,6 +693,9 @@ func (p *pool) spawn(l *lane) {
 	l.gen++
 	l.state = starting
 	args := []string{"lane", "-kernel", p.cfg.Kernel, "-lane", strconv.Itoa(l.id)}
+	if p.cfg.MaxItemBytes > 0 {
+		args = append(args, "-max-item-bytes", strconv.FormatInt(p.cfg.MaxItemBytes, 10))
+	}
 	if p.cfg.Save != "" {
 		args = append(args, "-save", p.cfg.Save)
 	}

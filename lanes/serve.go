@@ -21,6 +21,9 @@ type ServeConfig struct {
 	LAPACK blas.LAPACK // nil means blas.Default()
 	Save   string      // --save directory; "" writes none
 	Lane   int         // the lane number written in records
+	// MaxItemBytes and ItemBytes bound each item's memory (see batch.Config).
+	MaxItemBytes int64
+	ItemBytes    func(rows, cols int) int64
 	// Warn, if set, receives warnings that do not fail items.
 	Warn func(string)
 }
@@ -97,6 +100,10 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, cfg ServeConfig) er
 			SlabBytes:  8, // so a slab holds one item, whatever its size
 			FirstLane:  cfg.Lane,
 			Warn:       cfg.Warn,
+			// One item in flight, none read ahead.
+			ReadAhead:    -1,
+			MaxItemBytes: cfg.MaxItemBytes,
+			ItemBytes:    cfg.ItemBytes,
 		})
 		if err != nil {
 			if ctx.Err() != nil {

@@ -22,6 +22,8 @@ type executor struct {
 	out       io.Writer
 	readAhead int
 	pin       bool
+	budget    int64 // bytes for items and workspace in flight; 0 = no limit
+	maxItem   int64 // the largest item to compute that fits the budget
 	warn      func(string)
 	progress  func(batch.Summary)
 }
@@ -32,6 +34,7 @@ type executor struct {
 // are never dropped.
 func (ex executor) run(ctx context.Context, phases []threads.Phase, ins []inputFile) (batch.Summary, error) {
 	start := time.Now()
+	ex.maxItem = maxItemBytes(ex.spec.Name, ins, ex.budget)
 	rest := sourcesOf(ins)
 	var total batch.Summary
 	for i, ph := range phases {
@@ -74,12 +77,17 @@ func (ex executor) run(ctx context.Context, phases []threads.Phase, ins []inputF
 
 func (ex executor) runInProcess(ctx context.Context, ph threads.Phase, part []batch.Source, prog func(batch.Summary)) (batch.Summary, error) {
 	blas.SetThreads(ph.Inner)
-	cfg := batch.Config{
-		Sources: part, Kernel: ex.spec, Outer: ph.Outer, Save: ex.save, Out: ex.out,
-		ReadAhead: ex.readAhead, Warn: ex.warn, Progress: prog,
+	outer, readAhead, warning := fitMemory(ex.budget, ex.maxItem, ph.Outer, ex.readAhead)
+	if warning != "" {
+		ex.warn(warning)
 	}
-	if ex.pin && ph.Inner == 1 && ph.Outer > 1 && ph.Outer <= len(ex.host.usable.Preferred) {
-		cfg.CPUs = ex.host.usable.Preferred[:ph.Outer]
+	cfg := batch.Config{
+		Sources: part, Kernel: ex.spec, Outer: outer, Save: ex.save, Out: ex.out,
+		ReadAhead: readAhead, Warn: ex.warn, Progress: prog,
+		MaxItemBytes: ex.budget, ItemBytes: func(m, n int) int64 { return itemBytes(ex.spec.Name, m, n) },
+	}
+	if ex.pin && ph.Inner == 1 && outer > 1 && outer <= len(ex.host.usable.Preferred) {
+		cfg.CPUs = ex.host.usable.Preferred[:outer]
 	}
 	return batch.Run(ctx, cfg)
 }
@@ -93,9 +101,10 @@ func (ex executor) runLanes(ctx context.Context, ph threads.Phase, part []batch.
 		Exe: exe, Kernel: ex.spec.Name, Save: ex.save,
 		Lanes:    laneCPUs(ex.host.usable, ph.Outer, ph.Inner),
 		Tasks:    splitTasks(part, ph.Outer),
-		Out:      ex.out,
-		Progress: prog,
-		Warn:     ex.warn,
+		Out:          ex.out,
+		Progress:     prog,
+		Warn:         ex.warn,
+		MaxItemBytes: ex.budget,
 	})
 }
 
@@ -131,11 +140,11 @@ func containsInt(s []int, x int) bool {
 	return false
 }
 
-// sourcesOf lists every item of ins as whole-file sources.
+// sourcesOf lists the items still to compute of ins, in order.
 func sourcesOf(ins []inputFile) []batch.Source {
 	s := make([]batch.Source, 0, len(ins))
 	for _, in := range ins {
-		s = append(s, batch.Source{Path: in.path, Count: in.items})
+		s = append(s, in.todo...)
 	}
 	return s
 }
@@ -201,4 +210,22 @@ func describePhases(phases []threads.Phase) string {
 		s = append(s, d)
 	}
 	return strings.Join(s, ", ")
+}
+
+// maxItemBytes is the memory of the largest item still to compute that fits
+// the budget (larger ones fail alone and hold nothing).
+func maxItemBytes(kernel string, ins []inputFile, budget int64) int64 {
+	var m int64
+	for _, in := range ins {
+		if in.items == 0 {
+			continue
+		}
+		for _, r := range in.runs {
+			b := itemBytes(kernel, r.rows, r.cols)
+			if b > m && (budget <= 0 || b <= budget) {
+				m = b
+			}
+		}
+	}
+	return m
 }

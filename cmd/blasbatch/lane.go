@@ -29,6 +29,7 @@ func cmdLane(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	kernel := fs.String("kernel", "svd", "kernel to run: "+strings.Join(kernels.Names(), ", "))
 	save := fs.String("save", "", "also write each item's arrays as .npy files under `DIR`")
 	lane := fs.Int("lane", 0, "the lane number written in records")
+	maxItem := fs.Int64("max-item-bytes", 0, "fail items that need more memory than this (0: no limit)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: blasbatch lane [flags]\n\nA worker process of a hybrid split, started by blasbatch run; not for direct use.\n\nFlags:\n")
 		fs.PrintDefaults()
@@ -67,10 +68,12 @@ func cmdLane(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = lanes.Serve(ctx, stdin, stdout, lanes.ServeConfig{
-		Kernel: spec,
-		Save:   *save,
-		Lane:   *lane,
-		Warn:   func(s string) { fmt.Fprintf(stderr, "blasbatch lane: warning: %s\n", s) },
+		Kernel:       spec,
+		Save:         *save,
+		Lane:         *lane,
+		Warn:         func(s string) { fmt.Fprintf(stderr, "blasbatch lane: warning: %s\n", s) },
+		MaxItemBytes: *maxItem,
+		ItemBytes:    func(m, n int) int64 { return itemBytes(spec.Name, m, n) },
 	})
 	switch {
 	case err == nil:

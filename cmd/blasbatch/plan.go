@@ -39,10 +39,9 @@ type decision struct {
 	ins   []inputFile
 }
 
-// decide scans the inputs, loads wisdom, measures if asked (saving what it
-// learned), and runs the planner.
-func decide(pl planner, files []string, o planOptions) (decision, error) {
-	ins := scanInputs(files, pl.spec)
+// decide loads wisdom, measures if asked (saving what it learned), and runs
+// the planner over the items still to compute of the scanned inputs.
+func decide(pl planner, ins []inputFile, o planOptions) (decision, error) {
 	shapes := shapeClasses(ins)
 	path := o.wisdom
 	if path == "" {
@@ -146,7 +145,7 @@ Flags:
 		return exitFailed
 	}
 	pl := planner{host: h, spec: spec, lanes: processLanesAvailable()}
-	d, err := decide(pl, files, o)
+	d, err := decide(pl, scanInputs(files, spec), o)
 	if err != nil {
 		fmt.Fprintf(stderr, "blasbatch plan: %v\n", err)
 		return exitFailed

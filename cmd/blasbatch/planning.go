@@ -1,12 +1,16 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/blasbatch/blasbatch/batch"
 	"github.com/blasbatch/blasbatch/blas"
 	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/matio"
@@ -15,52 +19,113 @@ import (
 
 // inputFile is one input's items, read from its headers (no data).
 type inputFile struct {
-	path   string
-	shapes []threads.Shape // in file order, runs of one shape
-	items  int
-	flops  float64 // of its largest item, for ordering big files first
+	path  string
+	runs  []itemRun      // the file's items in order, in runs of one array
+	todo  []batch.Source // the items to compute: all, or those not yet done
+	items int            // how many todo holds
+	flops float64        // of its largest item, for ordering big files first
+}
+
+// itemRun is a run of a file's items that share a shape: one 2-D array, one
+// 3-D stack, or one bad item.
+type itemRun struct {
+	id0        string // the first item's record id
+	stack      bool   // id0 ends in "[0]": item i of the run is prefix[i]
+	rows, cols int    // 0×0 for a bad item
+	count      int
+}
+
+// id returns the record id of item i of the run.
+func (r itemRun) id(i int) string {
+	if !r.stack {
+		return r.id0
+	}
+	return strings.TrimSuffix(r.id0, "[0]") + "[" + strconv.Itoa(i) + "]"
 }
 
 // scanInputs reads every input's headers. A file that cannot be opened
-// counts as one item (it will be one failed record).
+// counts as one bad item (it will be one failed record).
 func scanInputs(files []string, spec kernels.Spec) []inputFile {
 	out := make([]inputFile, 0, len(files))
 	for _, p := range files {
 		in := inputFile{path: p}
 		r, err := matio.Open(p)
 		if err != nil {
-			in.items = 1
-			out = append(out, in)
-			continue
-		}
-		for {
-			it, err := r.Next()
-			if err == io.EOF {
-				break
-			}
-			in.items++
-			if err != nil {
-				continue
-			}
-			// The rest of a stack has the same shape: count it, skip it.
-			n := 1 + r.Following()
-			if n > 1 {
-				if err := r.Skip(n - 1); err != nil {
-					n = 1 // cannot happen for a checked stack; count as Next would
+			in.runs = []itemRun{{id0: p, count: 1}}
+		} else {
+			for {
+				it, err := r.Next()
+				if err == io.EOF {
+					break
 				}
+				if err != nil {
+					in.runs = append(in.runs, itemRun{id0: errorID(p, err), count: 1})
+					continue
+				}
+				// The rest of a stack has the same shape: count it, skip it.
+				n := 1 + r.Following()
+				if n > 1 {
+					if err := r.Skip(n - 1); err != nil {
+						n = 1 // cannot happen for a checked stack
+					}
+				}
+				in.runs = append(in.runs, itemRun{id0: it.ID, stack: strings.HasSuffix(it.ID, "[0]"), rows: it.Rows, cols: it.Cols, count: n})
+				in.flops = max(in.flops, spec.Flops(it.Rows, it.Cols))
 			}
-			in.items += n - 1
-			if k := len(in.shapes) - 1; k >= 0 && in.shapes[k].Rows == it.Rows && in.shapes[k].Cols == it.Cols {
-				in.shapes[k].Count += n
-			} else {
-				in.shapes = append(in.shapes, threads.Shape{Rows: it.Rows, Cols: it.Cols, Count: n})
-			}
-			in.flops = max(in.flops, spec.Flops(it.Rows, it.Cols))
+			r.Close()
 		}
-		r.Close()
+		for _, run := range in.runs {
+			in.items += run.count
+		}
+		if in.items > 0 {
+			in.todo = []batch.Source{{Path: p, Count: in.items}}
+		}
 		out = append(out, in)
 	}
 	return out
+}
+
+// errorID is the record id of a bad item.
+func errorID(path string, err error) string {
+	var me *matio.Error
+	if errors.As(err, &me) {
+		return me.ID()
+	}
+	return path
+}
+
+// skipDone drops the items done says are done from each input's todo and
+// returns how many it dropped.
+func skipDone(ins []inputFile, done func(id string) bool) int {
+	skipped := 0
+	for k := range ins {
+		in := &ins[k]
+		var todo []batch.Source
+		idx := 0
+		add := func(i int) {
+			if n := len(todo); n > 0 && todo[n-1].First+todo[n-1].Count == i {
+				todo[n-1].Count++
+				return
+			}
+			todo = append(todo, batch.Source{Path: in.path, First: i, Count: 1})
+		}
+		for _, run := range in.runs {
+			for i := range run.count {
+				if done(run.id(i)) {
+					skipped++
+				} else {
+					add(idx)
+				}
+				idx++
+			}
+		}
+		in.todo = todo
+		in.items = 0
+		for _, s := range todo {
+			in.items += s.Count
+		}
+	}
+	return skipped
 }
 
 // bigFirst orders inputs by their largest item, largest first (stable, so
@@ -72,19 +137,28 @@ func bigFirst(ins []inputFile) []inputFile {
 	return s
 }
 
-// shapeClasses merges the inputs' shapes into one Shape per distinct size.
+// shapeClasses merges the shapes of the items still to compute into one
+// Shape per distinct size.
 func shapeClasses(ins []inputFile) []threads.Shape {
 	idx := map[[2]int]int{}
 	var out []threads.Shape
 	for _, in := range ins {
-		for _, sh := range in.shapes {
-			k := [2]int{sh.Rows, sh.Cols}
-			if i, ok := idx[k]; ok {
-				out[i].Count += sh.Count
-				continue
+		for _, src := range in.todo {
+			lo, hi, start := src.First, src.First+src.Count, 0
+			for _, run := range in.runs {
+				n := max(0, min(hi, start+run.count)-max(lo, start))
+				start += run.count
+				if n == 0 || run.rows == 0 {
+					continue
+				}
+				k := [2]int{run.rows, run.cols}
+				if i, ok := idx[k]; ok {
+					out[i].Count += n
+					continue
+				}
+				idx[k] = len(out)
+				out = append(out, threads.Shape{Rows: run.rows, Cols: run.cols, Count: n})
 			}
-			idx[k] = len(out)
-			out = append(out, sh)
 		}
 	}
 	return out
@@ -178,8 +252,8 @@ func (pl planner) measure(ins []inputFile, shapes []threads.Shape, w *threads.Wi
 // firstItem reads the data of the first item of shape sh.
 func firstItem(ins []inputFile, sh threads.Shape) ([]float64, error) {
 	for _, in := range ins {
-		for _, s := range in.shapes {
-			if s.Rows != sh.Rows || s.Cols != sh.Cols {
+		for _, s := range in.runs {
+			if s.rows != sh.Rows || s.cols != sh.Cols {
 				continue
 			}
 			r, err := matio.Open(in.path)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -11,6 +10,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"sync"
 	"syscall"
 
 	"github.com/blasbatch/blasbatch/batch"
@@ -32,6 +32,9 @@ type runFlags struct {
 	isolate      bool
 	verbose      bool
 	plan         planOptions
+	resume       bool
+	sync         string
+	maxMemory    string
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -50,6 +53,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.BoolVar(&f.isolate, "isolate", false, "run every lane as a separate worker process, even for N × 1 splits, so a crash inside native code loses only the item it held")
 	fs.BoolVar(&f.verbose, "v", false, "print the plan and its reasons to standard error")
 	f.plan.register(fs)
+	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run: skip every item -jsonl FILE records as ok, cut a torn last line, retry failed items, append the rest")
+	fs.StringVar(&f.sync, "sync", "interval", "when records are forced to disk: every (each chunk of records), interval (at most once a second), end")
+	fs.StringVar(&f.maxMemory, "max-memory", "", "memory for decoded items and workspace in flight, e.g. 4GiB or none (default: the cgroup memory limit or half of RAM, whichever is smaller)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (for developers)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: blasbatch run [flags] FILE|DIR...
@@ -68,8 +74,14 @@ every usable core an outer worker when there are enough matrices, lanes of
 several threads when there are fewer matrices than cores, and a tail phase
 that gives the last matrices more threads so no core idles.
 
+Interrupting: the first SIGINT (Ctrl-C) or SIGTERM stops taking new items,
+finishes those in flight, writes their records and a summary, and exits
+130 (SIGINT) or 143 (SIGTERM); a second abandons the items in flight at once.
+Run again with -resume to finish: items already recorded as ok are skipped.
+
 Exit status: 0 when every item succeeded, 1 when some failed (a summary
-goes to standard error; each failed record says why), 2 on usage errors.
+goes to standard error; each failed record says why), 2 on usage errors,
+130/143 when interrupted.
 
 Kernels:
 `)
@@ -103,6 +115,18 @@ Kernels:
 	if err := f.plan.check(); err != nil {
 		return usageErr("%v", err)
 	}
+	switch f.sync {
+	case "every", "interval", "end":
+	default:
+		return usageErr("-sync %q: want every, interval or end", f.sync)
+	}
+	budget, err := parseBytes(f.maxMemory)
+	if f.maxMemory == "" {
+		budget, err = 0, nil
+	}
+	if err != nil {
+		return usageErr("%v", err)
+	}
 
 	files, inErrs := matio.Expand(fs.Args())
 	host, err := probeHost()
@@ -112,12 +136,37 @@ Kernels:
 	pl := planner{host: host, spec: spec, lanes: processLanesAvailable()}
 	cores := pl.machine().Cores
 
+	if f.maxMemory == "" {
+		budget = defaultMemoryBudget(host.usable.Cgroup.MemoryLimit)
+	}
+
+	// The journal first: with -resume it says which items are done.
+	jr, err := openJournal(f.jsonl, f.resume, spec.Name, f.sync, stdout)
+	if err != nil {
+		if f.resume {
+			return usageErr("%v", err)
+		}
+		fmt.Fprintf(stderr, "blasbatch run: %v\n", err)
+		return exitFailed
+	}
+	ins := scanInputs(files, spec)
+	skipped := 0
+	if f.resume {
+		skipped = skipDone(ins, jr.isDone)
+		if !f.quiet {
+			fmt.Fprintf(stderr, "blasbatch run: resuming %s: %d item(s) already ok, %d earlier failure(s) to retry", f.jsonl, len(jr.done), jr.failed)
+			if jr.cut > 0 {
+				fmt.Fprintf(stderr, ", cut a torn last line of %d bytes", jr.cut)
+			}
+			fmt.Fprintln(stderr)
+		}
+	}
+
 	// The plan: the planner's, or the split the flags force (one phase).
 	var phases []threads.Phase
-	var ins []inputFile
 	var warnings []string
 	if f.outer == 0 && f.inner == 0 && !f.isolate {
-		d, err := decide(pl, files, f.plan)
+		d, err := decide(pl, ins, f.plan)
 		if err != nil {
 			fmt.Fprintf(stderr, "blasbatch run: planning: %v\n", err)
 			return exitFailed
@@ -130,7 +179,7 @@ Kernels:
 			}
 		}
 	} else {
-		ins = bigFirst(scanInputs(files, spec))
+		ins = bigFirst(ins)
 		split, err := chooseSplit(f.outer, f.inner, totalItems(ins), cores, host.blas, pl.lanes)
 		if err != nil {
 			return usageErr("%v", err)
@@ -160,17 +209,6 @@ Kernels:
 		}
 	}
 
-	var out io.Writer = stdout
-	var outFile *os.File
-	if f.jsonl != "" && f.jsonl != "-" {
-		outFile, err = os.OpenFile(f.jsonl, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-		if err != nil {
-			fmt.Fprintf(stderr, "blasbatch run: %v\n", err)
-			return exitFailed
-		}
-		out = outFile
-	}
-	bw := bufio.NewWriterSize(out, 256<<10)
 	showBar := !f.quiet && (f.progress || isTerminal(stderr))
 	bar := newProgress(stderr, showBar, totalItems(ins)+len(inErrs))
 
@@ -179,7 +217,7 @@ Kernels:
 	var pre batch.Summary
 	for _, e := range inErrs {
 		rec := batch.FailureRecord(spec, e)
-		bw.Write(rec)
+		jr.Write(rec)
 		pre.Failed++
 		if pre.FirstError == "" {
 			pre.FirstError = e.Error()
@@ -200,54 +238,101 @@ Kernels:
 		defer pprof.StopCPUProfile()
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// Signals: the first stops taking new items and lets those in flight
+	// finish; the second abandons them.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	var first os.Signal
+	var sigMu sync.Mutex
+	var progressMu sync.Mutex
+	var last batch.Summary
+	stopWatch := make(chan struct{})
+	defer close(stopWatch)
+	go func() {
+		select {
+		case sig := <-sigs:
+			sigMu.Lock()
+			first = sig
+			sigMu.Unlock()
+			if !f.quiet {
+				fmt.Fprintf(stderr, "\nblasbatch run: %v: finishing the items in flight (again to abandon them)\n", sig)
+			}
+			cancel()
+		case <-stopWatch:
+			return
+		}
+		select {
+		case sig := <-sigs:
+			jr.Close()
+			progressMu.Lock()
+			s := last
+			progressMu.Unlock()
+			fmt.Fprintf(stderr, "blasbatch: abandoned on a second %v: %d ok, %d failed, the rest not done; rerun with -resume to finish\n", sig, s.OK, s.Failed)
+			os.Exit(signalExit(sig))
+		case <-stopWatch:
+		}
+	}()
+
 	ex := executor{
-		host: host, spec: spec, save: f.save, out: flushEach{bw}, readAhead: f.readAhead, pin: !f.noPin,
+		host: host, spec: spec, save: f.save, out: jr, readAhead: f.readAhead, pin: !f.noPin, budget: budget,
 		warn: func(s string) { fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", s) },
 		progress: func(s batch.Summary) {
 			s.OK += pre.OK
 			s.Failed += pre.Failed
+			progressMu.Lock()
+			last = s
+			progressMu.Unlock()
 			bar.update(s)
 		},
 	}
 	sum, runErr := ex.run(ctx, phases, ins)
 	bar.finish()
-	if err := bw.Flush(); err != nil && runErr == nil {
+	if err := jr.Close(); err != nil && runErr == nil {
 		runErr = err
-	}
-	if outFile != nil {
-		if err := outFile.Close(); err != nil && runErr == nil {
-			runErr = err
-		}
 	}
 	sum.Failed += pre.Failed
 	if sum.FirstError == "" {
 		sum.FirstError = pre.FirstError
 	}
+	sigMu.Lock()
+	sig := first
+	sigMu.Unlock()
+	if sig != nil {
+		notStarted := totalItems(ins) + len(inErrs) - sum.OK - sum.Failed
+		fmt.Fprintf(stderr, "blasbatch: interrupted by %v: %d ok, %d failed, %d not started", sig, sum.OK, sum.Failed, notStarted)
+		if f.jsonl != "" && f.jsonl != "-" {
+			fmt.Fprintf(stderr, "; rerun with -resume -jsonl %s to finish", f.jsonl)
+		}
+		fmt.Fprintln(stderr)
+		return signalExit(sig)
+	}
 	if runErr != nil {
 		fmt.Fprintf(stderr, "blasbatch run: %v\n", runErr)
 		return exitFailed
 	}
+	done := ""
+	if f.resume {
+		done = fmt.Sprintf(", %d already done", skipped)
+	}
 	if sum.Failed > 0 {
-		fmt.Fprintf(stderr, "blasbatch: %d of %d items failed (first: %s)\n", sum.Failed, sum.Items(), sum.FirstError)
+		fmt.Fprintf(stderr, "blasbatch: %d of %d items failed%s (first: %s)\n", sum.Failed, sum.Items(), done, sum.FirstError)
 		return exitFailed
 	}
 	if !f.quiet {
-		fmt.Fprintf(stderr, "blasbatch: %d items ok in %.2fs (%s, %s)\n",
-			sum.OK, sum.Elapsed.Seconds(), describePhases(phases), host.blas.Implementation)
+		fmt.Fprintf(stderr, "blasbatch: %d items ok%s in %.2fs (%s, %s)\n",
+			sum.OK, done, sum.Elapsed.Seconds(), describePhases(phases), host.blas.Implementation)
 	}
 	return exitOK
 }
 
-// flushEach writes each chunk of records through to the file, so finished
-// results reach the disk as they complete rather than when the run ends.
-type flushEach struct{ w *bufio.Writer }
-
-func (f flushEach) Write(p []byte) (int, error) {
-	n, err := f.w.Write(p)
-	if err == nil {
-		err = f.w.Flush()
+// signalExit is the conventional status of a process stopped by sig:
+// 128 + the signal's number (130 for SIGINT, 143 for SIGTERM).
+func signalExit(sig os.Signal) int {
+	if s, ok := sig.(syscall.Signal); ok {
+		return 128 + int(s)
 	}
-	return n, err
+	return exitFailed
 }
