@@ -4,7 +4,8 @@
 // so that a batch of same-shaped matrices allocates once per worker.
 //
 // Matrices are row-major float64 slices. A kernel destroys its input: the
-// pipeline hands each worker a buffer it owns, so no defensive copy is made.
+// pipeline hands each worker a buffer it owns, so no defensive copy is made
+// (except with [Options].Fallback, which must retry on the original).
 package kernels
 
 import (
@@ -25,8 +26,22 @@ type Spec struct {
 	Field string
 	// Flops estimates the floating-point operations for one rows×cols item.
 	Flops func(rows, cols int) float64
-	// New returns a worker that runs the kernel with impl.
+	// New returns a worker that runs the kernel with impl and the zero
+	// Options; it is NewWith(impl, Options{}).
 	New func(impl blas.LAPACK) Worker
+	// NewWith returns a worker that runs the kernel with impl and opt.
+	NewWith func(impl blas.LAPACK, opt Options) Worker
+}
+
+// Options change how a Worker runs its kernel. The zero value is the
+// default.
+type Options struct {
+	// Fallback retries an item whose LAPACK routine reports that it did not
+	// converge (INFO > 0) with a second, more robust routine (svd: dgesvd
+	// after dgesdd; svdvals: dgesdd after dgesvd); Result.Fallback then
+	// names it. It costs a copy of each input before the first call, in a
+	// buffer the Worker reuses; without it no copy is made.
+	Fallback bool
 }
 
 // Worker runs one kernel on one matrix at a time. A Worker is not safe for
@@ -45,6 +60,10 @@ type Result struct {
 	Values []float64
 	// Outputs are the arrays --save writes, in order; nil unless asked.
 	Outputs []Output
+	// Fallback is the routine that produced the result when the kernel's
+	// own routine failed and Options.Fallback retried the item ("dgesvd"
+	// or "dgesdd"); "" when the first routine succeeded.
+	Fallback string
 }
 
 // Output is one named array of a Result, row-major (Rows == 0 means a
@@ -71,15 +90,24 @@ func (e *NotFiniteError) Error() string {
 // Is makes errors.Is(err, ErrNotFinite) true.
 func (e *NotFiniteError) Is(target error) bool { return target == ErrNotFinite }
 
-// LAPACKError is a LAPACK routine's report of numerical failure (INFO > 0).
+// LAPACKError is a LAPACK routine's report of numerical failure (INFO > 0):
+// the item's error. With Options.Fallback, Routine is still the kernel's own
+// routine, and Fallback is the second routine's failure.
 type LAPACKError struct {
-	Routine string
-	Info    int
+	Routine string // "dgesdd" or "dgesvd"
+	Info    int    // LAPACK's INFO, > 0
 	Reason  string
+	// Fallback, when not nil, is the failure of the routine that
+	// Options.Fallback retried the item with.
+	Fallback *LAPACKError
 }
 
 func (e *LAPACKError) Error() string {
-	return fmt.Sprintf("%s failed with info=%d: %s", e.Routine, e.Info, e.Reason)
+	msg := fmt.Sprintf("%s failed with info=%d: %s", e.Routine, e.Info, e.Reason)
+	if e.Fallback != nil {
+		msg += fmt.Sprintf("; the fallback %s failed too with info=%d: %s", e.Fallback.Routine, e.Fallback.Info, e.Fallback.Reason)
+	}
+	return msg
 }
 
 // CheckFinite returns a *NotFiniteError for the first NaN or ±Inf in the

@@ -16,8 +16,9 @@ func svdSpec() Spec {
 			fm, fn := float64(m), float64(n)
 			return 4*fm*fm*fn + 8*fm*fn*fn + 9*fn*fn*fn
 		},
-		New: func(impl blas.LAPACK) Worker { return &svdWorker{impl: impl, job: blas.SVDThin} },
-	}
+	}.with(func(impl blas.LAPACK, opt Options) Worker {
+		return &svdWorker{impl: impl, job: blas.SVDThin, fallback: opt.Fallback}
+	})
 }
 
 func svdvalsSpec() Spec {
@@ -34,23 +35,76 @@ func svdvalsSpec() Spec {
 		// Without vectors both drivers reduce to bidiagonal form and run
 		// dqds; dgesvd skips dgesdd's divide-and-conquer set-up, which is
 		// measurable on tiny matrices (16×16: 12.6 µs against 13.5 µs).
-		New: func(impl blas.LAPACK) Worker { return &svdWorker{impl: impl, job: blas.SVDNone, qr: true} },
-	}
+		//
+		// The fallback is dgesdd with JOBZ='S', computing vectors it then
+		// drops: with JOBZ='N' dgesdd's bidiagonal step (dbdsdc) is the
+		// same QR/dqds solver (dlasdq → dbdsqr) that just failed inside
+		// dgesvd, while with vectors it is divide and conquer (dlasd0),
+		// really another algorithm. Its U and Vᵀ buffers are allocated
+		// only when an item falls back.
+	}.with(func(impl blas.LAPACK, opt Options) Worker {
+		return &svdWorker{impl: impl, job: blas.SVDNone, qr: true, fallback: opt.Fallback}
+	})
 }
 
-// svdWorker keeps dgesdd's workspace and outputs between items. The optimal
-// workspace size is queried once per shape.
-type svdWorker struct {
-	impl blas.LAPACK
-	job  blas.SVDJob
-	qr   bool // use dgesvd (QR iteration) rather than dgesdd
+// with sets s.NewWith to newWith and s.New to newWith with the zero Options.
+func (s Spec) with(newWith func(blas.LAPACK, Options) Worker) Spec {
+	s.NewWith = newWith
+	s.New = func(impl blas.LAPACK) Worker { return newWith(impl, Options{}) }
+	return s
+}
 
-	m, n  int // shape the workspace was sized for
-	lwork int
-	work  []float64
-	iwork []int32
-	s     []float64
-	u, vt []float64
+// svdWorker keeps the LAPACK workspace and outputs between items. The
+// optimal workspace size is queried once per shape (and once more, for the
+// other routine, the first time an item of that shape falls back).
+type svdWorker struct {
+	impl     blas.LAPACK
+	job      blas.SVDJob
+	qr       bool // use dgesvd (QR iteration) rather than dgesdd
+	fallback bool // Options.Fallback: retry with the other routine
+
+	m, n     int // shape the workspace was sized for
+	lwork    int // the routine's optimal workspace for m×n
+	altLwork int // the other routine's, 0 until an m×n item falls back
+	work     []float64
+	iwork    []int32
+	s        []float64
+	u, vt    []float64
+	// backup is a copy of the input, which the first routine destroys,
+	// for the fallback; nil without Options.Fallback.
+	backup []float64
+}
+
+// routine names the LAPACK driver: dgesvd with qr, else dgesdd.
+func routine(qr bool) string {
+	if qr {
+		return "dgesvd"
+	}
+	return "dgesdd"
+}
+
+func lapackError(qr bool, info int) *LAPACKError {
+	if qr {
+		return &LAPACKError{Routine: "dgesvd", Info: info, Reason: "the QR iteration did not converge"}
+	}
+	return &LAPACKError{Routine: "dgesdd", Info: info, Reason: "the divide-and-conquer SVD did not converge"}
+}
+
+// altJob is the job of the fallback routine: the kernel's own, except that
+// dgesdd after dgesvd computes vectors (see svdvalsSpec).
+func (w *svdWorker) altJob() blas.SVDJob {
+	if w.qr {
+		return blas.SVDThin
+	}
+	return w.job
+}
+
+// lds returns the leading dimensions of U and Vᵀ for an m×n item and job.
+func lds(job blas.SVDJob, m, n int) (ldu, ldvt int) {
+	if job == blas.SVDThin {
+		return min(m, n), n
+	}
+	return 0, 0
 }
 
 func (w *svdWorker) prepare(m, n int, a []float64) {
@@ -60,44 +114,68 @@ func (w *svdWorker) prepare(m, n int, a []float64) {
 	k := min(m, n)
 	w.s = grow(w.s, k)
 	w.iwork = grow(w.iwork, 8*k)
-	var ldu, ldvt int
 	if w.job == blas.SVDThin {
 		w.u = grow(w.u, m*k)
 		w.vt = grow(w.vt, k*n)
-		ldu, ldvt = k, n
 	}
-	var q [1]float64
 	// The query reads no data, but gonum checks the operands' lengths.
-	w.call(m, n, a, ldu, ldvt, q[:], -1)
-	w.lwork = max(1, int(q[0]))
+	w.lwork = w.query(w.qr, w.job, m, n, a)
+	w.altLwork = 0
 	w.work = grow(w.work, w.lwork)
 	w.m, w.n = m, n
 }
 
-func (w *svdWorker) call(m, n int, a []float64, ldu, ldvt int, work []float64, lwork int) int {
-	if w.qr {
-		return w.impl.Dgesvd(w.job, m, n, a, max(1, n), w.s, w.u, ldu, w.vt, ldvt, work, lwork)
+// query returns the optimal workspace of the routine qr selects for job.
+func (w *svdWorker) query(qr bool, job blas.SVDJob, m, n int, a []float64) int {
+	var q [1]float64
+	w.call(qr, job, m, n, a, q[:], -1)
+	return max(1, int(q[0]))
+}
+
+// call runs dgesvd (qr) or dgesdd with job on the m×n matrix a, into the
+// worker's s, u and vt.
+func (w *svdWorker) call(qr bool, job blas.SVDJob, m, n int, a []float64, work []float64, lwork int) int {
+	ldu, ldvt := lds(job, m, n)
+	if qr {
+		return w.impl.Dgesvd(job, m, n, a, max(1, n), w.s, w.u, ldu, w.vt, ldvt, work, lwork)
 	}
-	return w.impl.Dgesdd(w.job, m, n, a, max(1, n), w.s, w.u, ldu, w.vt, ldvt, work, lwork, w.iwork)
+	return w.impl.Dgesdd(job, m, n, a, max(1, n), w.s, w.u, ldu, w.vt, ldvt, work, lwork, w.iwork)
 }
 
 func (w *svdWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	if err := CheckFinite(m, n, a); err != nil {
 		return Result{}, err
 	}
+	a = a[:m*n]
 	w.prepare(m, n, a)
+	if w.fallback {
+		w.backup = grow(w.backup, m*n)
+		copy(w.backup, a)
+	}
 	k := min(m, n)
-	var ldu, ldvt int
-	if w.job == blas.SVDThin {
-		ldu, ldvt = k, n
-	}
-	if info := w.call(m, n, a[:m*n], ldu, ldvt, w.work, w.lwork); info > 0 {
-		if w.qr {
-			return Result{}, &LAPACKError{Routine: "dgesvd", Info: info, Reason: "the QR iteration did not converge"}
+	var r Result
+	if info := w.call(w.qr, w.job, m, n, a, w.work, w.lwork); info > 0 {
+		err := lapackError(w.qr, info)
+		if !w.fallback {
+			return Result{}, err
 		}
-		return Result{}, &LAPACKError{Routine: "dgesdd", Info: info, Reason: "the divide-and-conquer SVD did not converge"}
+		alt, job := !w.qr, w.altJob()
+		copy(a, w.backup) // the failed routine destroyed a
+		if job == blas.SVDThin {
+			w.u = grow(w.u, m*k)
+			w.vt = grow(w.vt, k*n)
+		}
+		if w.altLwork == 0 {
+			w.altLwork = w.query(alt, job, m, n, a)
+			w.work = grow(w.work, max(w.lwork, w.altLwork))
+		}
+		if info := w.call(alt, job, m, n, a, w.work, w.altLwork); info > 0 {
+			err.Fallback = lapackError(alt, info)
+			return Result{}, err
+		}
+		r.Fallback = routine(alt)
 	}
-	r := Result{Values: w.s[:k]}
+	r.Values = w.s[:k]
 	if save {
 		r.Outputs = append(r.Outputs, Output{Name: "S", Cols: k, Data: w.s[:k]})
 		if w.job == blas.SVDThin {

@@ -214,58 +214,77 @@ func checkReconstruction(t *testing.T, name string, a []float64, m, n, lda int, 
 	}
 }
 
-// Kernels runs every kernel through impl on every shape: results match the
-// LAPACK-level properties, the worker reuses its buffers across shapes, and
-// bad input gives the documented errors.
+// Kernels runs every kernel through impl on every shape, with the default
+// Options and with Fallback on (which must not change a result that needs
+// no fallback): results match the LAPACK-level properties, the worker reuses
+// its buffers across shapes, and bad input gives the documented errors.
 func Kernels(t *testing.T, impl blas.LAPACK, tol float64) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, spec := range kernels.All() {
-		w := spec.New(impl)
-		// Same worker across shapes and repeats: the workspace cache must
-		// follow shape changes.
-		for rep := range 2 {
-			for _, sh := range Shapes {
-				m, n := sh[0], sh[1]
-				name := fmt.Sprintf("%s/%s/m=%d,n=%d,rep=%d", impl.Name(), spec.Name, m, n, rep)
-				a := Random(rng, m, n, n)
-				orig := append([]float64(nil), a...)
-				res, err := w.Run(m, n, a, true)
-				if err != nil {
-					t.Fatalf("%s: %v", name, err)
-				}
-				k := min(m, n)
-				if len(res.Values) != k {
-					t.Fatalf("%s: %d values, want %d", name, len(res.Values), k)
-				}
-				checkSingularValues(t, name, res.Values, orig, m, n, n)
-				outs := map[string]kernels.Output{}
-				for _, o := range res.Outputs {
-					outs[o.Name] = o
-				}
-				if _, ok := outs["S"]; !ok {
-					t.Fatalf("%s: no S output", name)
-				}
-				if spec.Name == "svd" {
-					u, vt := outs["U"], outs["Vt"]
-					if u.Rows != m || u.Cols != k || vt.Rows != k || vt.Cols != n {
-						t.Fatalf("%s: U %d×%d, Vt %d×%d", name, u.Rows, u.Cols, vt.Rows, vt.Cols)
+		for _, opt := range []kernels.Options{{}, {Fallback: true}} {
+			w := spec.New(impl) // New is NewWith with the zero Options
+			if opt.Fallback {
+				w = spec.NewWith(impl, opt)
+			}
+			// Same worker across shapes and repeats: the workspace cache
+			// must follow shape changes.
+			for rep := range 2 {
+				for _, sh := range Shapes {
+					m, n := sh[0], sh[1]
+					name := fmt.Sprintf("%s/%s/%+v/m=%d,n=%d,rep=%d", impl.Name(), spec.Name, opt, m, n, rep)
+					a := Random(rng, m, n, n)
+					orig := append([]float64(nil), a...)
+					res, err := w.Run(m, n, a, true)
+					if err != nil {
+						t.Fatalf("%s: %v", name, err)
 					}
-					checkOrthonormalRows(t, name+" Uᵀ", transpose(m, k, k, u.Data), k, m, m, tol)
-					checkOrthonormalRows(t, name+" Vᵀ", vt.Data, k, n, n, tol)
-					checkReconstruction(t, name, orig, m, n, n, u.Data, k, res.Values, vt.Data, n, tol)
+					if res.Fallback != "" {
+						t.Fatalf("%s: Fallback = %q with nothing failing", name, res.Fallback)
+					}
+					checkResult(t, name, spec, res, orig, m, n, tol)
+				}
+			}
+			// Non-finite input never reaches LAPACK and names the element.
+			for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
+				a := Random(rng, 4, 5, 5)
+				a[2*5+3] = bad
+				_, err := w.Run(4, 5, a, false)
+				nf, ok := err.(*kernels.NotFiniteError)
+				if !ok || nf.Row != 2 || nf.Col != 3 {
+					t.Fatalf("%s/%s: %v in [2,3]: got error %v", impl.Name(), spec.Name, bad, err)
 				}
 			}
 		}
-		// Non-finite input never reaches LAPACK and names the element.
-		for _, bad := range []float64{math.NaN(), math.Inf(1), math.Inf(-1)} {
-			a := Random(rng, 4, 5, 5)
-			a[2*5+3] = bad
-			_, err := w.Run(4, 5, a, false)
-			nf, ok := err.(*kernels.NotFiniteError)
-			if !ok || nf.Row != 2 || nf.Col != 3 {
-				t.Fatalf("%s/%s: %v in [2,3]: got error %v", impl.Name(), spec.Name, bad, err)
-			}
+	}
+}
+
+// checkResult checks a kernel's Result for the m×n matrix orig, run with
+// save: k singular values with the SVD's properties and, for svd, U and Vᵀ
+// orthonormal and U·Σ·Vᵀ = orig.
+func checkResult(t *testing.T, name string, spec kernels.Spec, res kernels.Result, orig []float64, m, n int, tol float64) {
+	t.Helper()
+	k := min(m, n)
+	if len(res.Values) != k {
+		t.Fatalf("%s: %d values, want %d", name, len(res.Values), k)
+	}
+	checkSingularValues(t, name, res.Values, orig, m, n, n)
+	outs := map[string]kernels.Output{}
+	for _, o := range res.Outputs {
+		outs[o.Name] = o
+	}
+	if _, ok := outs["S"]; !ok {
+		t.Fatalf("%s: no S output", name)
+	}
+	if spec.Name == "svd" {
+		u, vt := outs["U"], outs["Vt"]
+		if u.Rows != m || u.Cols != k || vt.Rows != k || vt.Cols != n {
+			t.Fatalf("%s: U %d×%d, Vt %d×%d", name, u.Rows, u.Cols, vt.Rows, vt.Cols)
 		}
+		checkOrthonormalRows(t, name+" Uᵀ", transpose(m, k, k, u.Data), k, m, m, tol)
+		checkOrthonormalRows(t, name+" Vᵀ", vt.Data, k, n, n, tol)
+		checkReconstruction(t, name, orig, m, n, n, u.Data, k, res.Values, vt.Data, n, tol)
+	} else if len(outs) != 1 {
+		t.Fatalf("%s: outputs %v, want S alone", name, res.Outputs)
 	}
 }
 
