@@ -55,6 +55,9 @@ type Config struct {
 	// FirstLane is the lane number of worker 0 in records: worker i
 	// reports lane FirstLane+i.
 	FirstLane int
+	// Fallback retries an item whose LAPACK routine did not converge with
+	// the other driver (kernels.Options.Fallback); its record says so.
+	Fallback bool
 	// MaxItemBytes, if positive, is the memory one item may need (its data
 	// plus the kernel's workspace, as ItemBytes estimates): a larger item is
 	// a failed record saying so, and is never decoded.
@@ -214,7 +217,7 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 			if len(cfg.CPUs) > 0 {
 				cpu = []int{cfg.CPUs[lane%len(cfg.CPUs)]}
 			}
-			w := worker{lane: cfg.FirstLane + lane, kernel: cfg.Kernel, impl: impl, save: cfg.Save, cpus: cpu, warn: cfg.Warn}
+			w := worker{lane: cfg.FirstLane + lane, kernel: cfg.Kernel, impl: impl, save: cfg.Save, cpus: cpu, warn: cfg.Warn, fallback: cfg.Fallback}
 			w.run(ctx, todo, done)
 		}()
 	}
@@ -381,12 +384,13 @@ func errorInput(path string, err error) string {
 
 // worker runs the kernel on the items of each chunk and encodes the records.
 type worker struct {
-	lane   int
-	kernel kernels.Spec
-	impl   blas.LAPACK
-	save   string
-	cpus   []int
-	warn   func(string)
+	lane     int
+	kernel   kernels.Spec
+	impl     blas.LAPACK
+	save     string
+	cpus     []int
+	warn     func(string)
+	fallback bool
 }
 
 // run computes chunks until todo closes. Once ctx is cancelled it computes
@@ -401,7 +405,7 @@ func (w *worker) run(ctx context.Context, todo <-chan *chunk, done chan<- *chunk
 			w.warn(fmt.Sprintf("lane %d runs unpinned: pinning to CPU %v: %v", w.lane, w.cpus, err))
 		}
 	}
-	kw := w.kernel.New(w.impl)
+	kw := w.kernel.NewWith(w.impl, kernels.Options{Fallback: w.fallback})
 	enc := encoder{kernel: w.kernel.Name, field: w.kernel.Field, lane: w.lane}
 	for c := range todo {
 		c.out = c.out[:0]
@@ -434,7 +438,7 @@ func (w *worker) run(ctx context.Context, todo <-chan *chunk, done chan<- *chunk
 				continue
 			}
 			c.ok++
-			c.out = enc.success(c.out, e.id, e.rows, e.cols, res.Values, secs)
+			c.out = enc.success(c.out, e.id, e.rows, e.cols, res.Values, secs, res.Fallback)
 		}
 		done <- c
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/blasbatch/blasbatch/blas"
 	"github.com/blasbatch/blasbatch/kernels"
+	"github.com/blasbatch/blasbatch/kernels/kerneltest"
 	"github.com/blasbatch/blasbatch/matio"
 )
 
@@ -227,7 +228,7 @@ func TestEncoderMatchesEncodingJSON(t *testing.T) {
 	for _, id := range []string{"plain.npy", `q"u\o/te.npy`, "tab\tnl\n.npy", "ctl\x01\x1f\x7f", "ünï/κώδικας.npy", "bad\xffutf8", ""} {
 		vals := []float64{1e300, 5e-324, 0, 123.456, 1.0 / 3}
 		var got map[string]any
-		if err := json.Unmarshal(e.success(nil, id, 2, 3, vals, 0.25), &got); err != nil {
+		if err := json.Unmarshal(e.success(nil, id, 2, 3, vals, 0.25, ""), &got); err != nil {
 			t.Fatalf("%q: %v", id, err)
 		}
 		wantID, _ := json.Marshal(id)
@@ -244,6 +245,41 @@ func TestEncoderMatchesEncodingJSON(t *testing.T) {
 		}
 		if err := json.Unmarshal(e.failure(nil, id, 0, 0, "bad \"thing\"\n"), &got); err != nil || got["ok"] != false || got["error"] != "bad \"thing\"\n" {
 			t.Fatalf("failure %q: %v %v", id, got, err)
+		}
+	}
+}
+
+// TestFallbackRecorded: an item whose dgesdd does not converge is a failed
+// record naming the routine and info; with Fallback it is computed by
+// dgesvd and its record says so.
+func TestFallbackRecorded(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.npy")
+	writeStack(t, p, 2, 5, 4, 7)
+	spec, _ := kernels.Lookup("svd")
+	for _, fallback := range []bool{false, true} {
+		var out syncBuffer
+		impl := &kerneltest.Failing{LAPACK: blas.Gonum{}, DgesddInfo: 7}
+		sum, err := Run(context.Background(), Config{Inputs: []string{p}, Kernel: spec, LAPACK: impl, Fallback: fallback, Out: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range bytes.Split(bytes.TrimSpace(out.b.Bytes()), []byte("\n")) {
+			var r struct {
+				OK       bool
+				Error    string
+				Fallback string
+			}
+			json.Unmarshal(line, &r)
+			switch {
+			case !fallback && (r.OK || !strings.Contains(r.Error, "dgesdd failed with info=7")):
+				t.Fatalf("without fallback: %s", line)
+			case fallback && (!r.OK || r.Fallback != "dgesvd"):
+				t.Fatalf("with fallback: %s", line)
+			}
+		}
+		if fallback && sum.OK != 2 || !fallback && sum.Failed != 2 {
+			t.Fatalf("fallback=%v: %+v", fallback, sum)
 		}
 	}
 }

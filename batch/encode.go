@@ -25,7 +25,9 @@ func (e *encoder) head(b []byte, id string, rows, cols int) []byte {
 	return b
 }
 
-func (e *encoder) success(b []byte, id string, rows, cols int, values []float64, secs float64) []byte {
+// success encodes an ok record; fallback, when not empty, is the routine
+// that produced the values after the first one failed.
+func (e *encoder) success(b []byte, id string, rows, cols int, values []float64, secs float64, fallback string) []byte {
 	b = e.head(b, id, rows, cols)
 	b = append(b, `,"ok":true,"`...)
 	b = append(b, e.field...)
@@ -38,6 +40,10 @@ func (e *encoder) success(b []byte, id string, rows, cols int, values []float64,
 	}
 	b = append(b, `],"seconds":`...)
 	b = strconv.AppendFloat(b, secs, 'g', 6, 64)
+	if fallback != "" {
+		b = append(b, `,"fallback":`...)
+		b = appendString(b, fallback)
+	}
 	return e.tail(b)
 }
 

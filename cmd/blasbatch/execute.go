@@ -22,6 +22,7 @@ type executor struct {
 	out       io.Writer
 	readAhead int
 	pin       bool
+	fallback  bool
 	budget    int64 // bytes for items and workspace in flight; 0 = no limit
 	maxItem   int64 // the largest item to compute that fits the budget
 	warn      func(string)
@@ -85,6 +86,7 @@ func (ex executor) runInProcess(ctx context.Context, ph threads.Phase, part []ba
 		Sources: part, Kernel: ex.spec, Outer: outer, Save: ex.save, Out: ex.out,
 		ReadAhead: readAhead, Warn: ex.warn, Progress: prog,
 		MaxItemBytes: ex.budget, ItemBytes: func(m, n int) int64 { return itemBytes(ex.spec.Name, m, n) },
+		Fallback: ex.fallback,
 	}
 	if ex.pin && ph.Inner == 1 && outer > 1 && outer <= len(ex.host.usable.Preferred) {
 		cfg.CPUs = ex.host.usable.Preferred[:outer]
@@ -99,12 +101,13 @@ func (ex executor) runLanes(ctx context.Context, ph threads.Phase, part []batch.
 	}
 	return lanes.Run(ctx, lanes.Config{
 		Exe: exe, Kernel: ex.spec.Name, Save: ex.save,
-		Lanes:    laneCPUs(ex.host.usable, ph.Outer, ph.Inner),
-		Tasks:    splitTasks(part, ph.Outer),
+		Lanes:        laneCPUs(ex.host.usable, ph.Outer, ph.Inner),
+		Tasks:        splitTasks(part, ph.Outer),
 		Out:          ex.out,
 		Progress:     prog,
 		Warn:         ex.warn,
 		MaxItemBytes: ex.budget,
+		Fallback:     ex.fallback,
 	})
 }
 
