@@ -406,7 +406,7 @@ func (w *worker) run(ctx context.Context, todo <-chan *chunk, done chan<- *chunk
 		}
 	}
 	kw := w.kernel.NewWith(w.impl, kernels.Options{Fallback: w.fallback})
-	enc := encoder{kernel: w.kernel.Name, field: w.kernel.Field, lane: w.lane}
+	enc := encoder{kernel: w.kernel.Name, field: w.kernel.Field, pairs: w.kernel.Pairs, lane: w.lane}
 	for c := range todo {
 		c.out = c.out[:0]
 		c.ok, c.bad, c.dropped, c.first = 0, 0, 0, ""
@@ -438,7 +438,7 @@ func (w *worker) run(ctx context.Context, todo <-chan *chunk, done chan<- *chunk
 				continue
 			}
 			c.ok++
-			c.out = enc.success(c.out, e.id, e.rows, e.cols, res.Values, secs, res.Fallback)
+			c.out = enc.success(c.out, e.id, e.rows, e.cols, res, secs)
 		}
 		done <- c
 	}

@@ -228,13 +228,13 @@ func TestEncoderMatchesEncodingJSON(t *testing.T) {
 	for _, id := range []string{"plain.npy", `q"u\o/te.npy`, "tab\tnl\n.npy", "ctl\x01\x1f\x7f", "ünï/κώδικας.npy", "bad\xffutf8", ""} {
 		vals := []float64{1e300, 5e-324, 0, 123.456, 1.0 / 3}
 		var got map[string]any
-		if err := json.Unmarshal(e.success(nil, id, 2, 3, vals, 0.25, ""), &got); err != nil {
+		if err := json.Unmarshal(e.success(nil, id, 2, 3, kernels.Result{Values: vals, Scalars: []kernels.Scalar{{Name: "log_det", Value: math.Inf(-1)}, {Name: "rcond", Value: 0.5}}}, 0.25), &got); err != nil {
 			t.Fatalf("%q: %v", id, err)
 		}
 		wantID, _ := json.Marshal(id)
 		var wantStr string
 		json.Unmarshal(wantID, &wantStr)
-		if got["input"] != wantStr || got["kernel"] != "svd" || got["ok"] != true || got["lane"] != 3.0 || got["rows"] != 2.0 {
+		if got["input"] != wantStr || got["kernel"] != "svd" || got["ok"] != true || got["lane"] != 3.0 || got["rows"] != 2.0 || got["log_det"] != nil || got["rcond"] != 0.5 {
 			t.Fatalf("%q: %v", id, got)
 		}
 		sv := got["singular_values"].([]any)
@@ -281,5 +281,16 @@ func TestFallbackRecorded(t *testing.T) {
 		if fallback && sum.OK != 2 || !fallback && sum.Failed != 2 {
 			t.Fatalf("fallback=%v: %+v", fallback, sum)
 		}
+	}
+}
+
+func TestEncoderPairs(t *testing.T) {
+	e := encoder{kernel: "eig", field: "eigenvalues", pairs: true}
+	var got map[string]any
+	if err := json.Unmarshal(e.success(nil, "x", 2, 2, kernels.Result{Values: []float64{1, 2, 3, -4}}, 0.1), &got); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got["eigenvalues"]) != "[[1 2] [3 -4]]" {
+		t.Fatalf("pairs written as %v", got["eigenvalues"])
 	}
 }

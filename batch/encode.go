@@ -1,8 +1,11 @@
 package batch
 
 import (
+	"math"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/blasbatch/blasbatch/kernels"
 )
 
 // encoder appends JSON Lines records without reflection: records of tiny
@@ -10,6 +13,7 @@ import (
 // their cost. Field names are a contract (see README).
 type encoder struct {
 	kernel, field string
+	pairs         bool
 	lane          int
 }
 
@@ -27,24 +31,56 @@ func (e *encoder) head(b []byte, id string, rows, cols int) []byte {
 
 // success encodes an ok record; fallback, when not empty, is the routine
 // that produced the values after the first one failed.
-func (e *encoder) success(b []byte, id string, rows, cols int, values []float64, secs float64, fallback string) []byte {
+func (e *encoder) success(b []byte, id string, rows, cols int, res kernels.Result, secs float64) []byte {
 	b = e.head(b, id, rows, cols)
-	b = append(b, `,"ok":true,"`...)
-	b = append(b, e.field...)
-	b = append(b, `":[`...)
-	for i, v := range values {
-		if i > 0 {
-			b = append(b, ',')
+	b = append(b, `,"ok":true`...)
+	if e.field != "" {
+		b = append(b, `,"`...)
+		b = append(b, e.field...)
+		b = append(b, `":[`...)
+		if e.pairs {
+			for i := 0; i+1 < len(res.Values); i += 2 {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = append(b, '[')
+				b = appendFloat(b, res.Values[i])
+				b = append(b, ',')
+				b = appendFloat(b, res.Values[i+1])
+				b = append(b, ']')
+			}
+		} else {
+			for i, v := range res.Values {
+				if i > 0 {
+					b = append(b, ',')
+				}
+				b = appendFloat(b, v)
+			}
 		}
-		b = strconv.AppendFloat(b, v, 'g', -1, 64)
+		b = append(b, ']')
 	}
-	b = append(b, `],"seconds":`...)
+	for _, sc := range res.Scalars {
+		b = append(b, ',')
+		b = appendString(b, sc.Name)
+		b = append(b, ':')
+		b = appendFloat(b, sc.Value)
+	}
+	b = append(b, `,"seconds":`...)
 	b = strconv.AppendFloat(b, secs, 'g', 6, 64)
-	if fallback != "" {
+	if res.Fallback != "" {
 		b = append(b, `,"fallback":`...)
-		b = appendString(b, fallback)
+		b = appendString(b, res.Fallback)
 	}
 	return e.tail(b)
+}
+
+// appendFloat writes v as the shortest decimal that reads back exactly, or
+// null for NaN and ±Inf, which JSON cannot hold.
+func appendFloat(b []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return append(b, "null"...)
+	}
+	return strconv.AppendFloat(b, v, 'g', -1, 64)
 }
 
 func (e *encoder) failure(b []byte, id string, rows, cols int, msg string) []byte {

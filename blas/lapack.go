@@ -19,6 +19,9 @@ type LAPACK interface {
 	// Name says which implementation this is ("openblas" or "gonum").
 	Name() string
 
+	Factor
+	Eigen
+
 	// Dgesdd computes the singular value decomposition A = U·Σ·Vᵀ of the
 	// m×n matrix A, with k = min(m,n).
 	//

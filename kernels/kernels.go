@@ -22,8 +22,11 @@ type Spec struct {
 	Name string
 	// Doc is a one-line description for --help.
 	Doc string
-	// Field is the JSON Lines field that holds Result.Values.
+	// Field is the JSON Lines field that holds Result.Values ("" when the
+	// kernel has none).
 	Field string
+	// Pairs says Result.Values holds complex numbers as re, im pairs.
+	Pairs bool
 	// Flops estimates the floating-point operations for one rows×cols item.
 	Flops func(rows, cols int) float64
 	// New returns a worker that runs the kernel with impl and the zero
@@ -56,14 +59,26 @@ type Worker interface {
 
 // Result is what a kernel computed for one item.
 type Result struct {
-	// Values is the kernel's summary vector (singular values for svd).
+	// Values is the kernel's summary vector, written as the Spec's Field
+	// (singular values for svd); nil for kernels with scalars only. With
+	// Spec.Pairs it holds re, im interleaved and is written as [re, im]
+	// pairs.
 	Values []float64
+	// Scalars are further record fields (log_det, rcond, …), in order. A
+	// non-finite value is written as null.
+	Scalars []Scalar
 	// Outputs are the arrays --save writes, in order; nil unless asked.
 	Outputs []Output
 	// Fallback is the routine that produced the result when the kernel's
 	// own routine failed and Options.Fallback retried the item ("dgesvd"
 	// or "dgesdd"); "" when the first routine succeeded.
 	Fallback string
+}
+
+// Scalar is one named number of a Result.
+type Scalar struct {
+	Name  string
+	Value float64
 }
 
 // Output is one named array of a Result, row-major (Rows == 0 means a
@@ -136,6 +151,8 @@ func Lookup(name string) (Spec, error) {
 // All returns every kernel, sorted by name.
 func All() []Spec {
 	all := []Spec{svdSpec(), svdvalsSpec()}
+	all = append(all, factorSpecs()...)
+	all = append(all, eigenSpecs()...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	return all
 }
