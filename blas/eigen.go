@@ -1,5 +1,4 @@
 package blas
 
-// Eigen is the LAPACK and BLAS routines the eigh, eig, gram and matmul
-// kernels use, row-major like the rest of [LAPACK].
+// Eigen is the LAPACK routines the eigh and eig kernels use, row-major like the rest of [LAPACK].
 type Eigen interface{}

@@ -21,6 +21,7 @@ type LAPACK interface {
 
 	Factor
 	Eigen
+	Products
 
 	// Dgesdd computes the singular value decomposition A = U·Σ·Vᵀ of the
 	// m×n matrix A, with k = min(m,n).

@@ -1,5 +1,4 @@
 package kernels
 
-// eigenSpecs are the eigenvalue and product kernels (eigh, eig, gram,
-// matmul, hadamard).
+// eigenSpecs are the eigenvalue kernels (eigh, eig).
 func eigenSpecs() []Spec { return nil }

@@ -153,6 +153,7 @@ func All() []Spec {
 	all := []Spec{svdSpec(), svdvalsSpec()}
 	all = append(all, factorSpecs()...)
 	all = append(all, eigenSpecs()...)
+	all = append(all, productSpecs()...)
 	sort.Slice(all, func(i, j int) bool { return all[i].Name < all[j].Name })
 	return all
 }
