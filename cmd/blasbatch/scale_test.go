@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"go.uber.org/goleak"
 )
 
 // builtExe is the blasbatch binary the scale tests time: inside go test,
@@ -26,6 +28,12 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	if builtExe.dir != "" {
 		os.RemoveAll(builtExe.dir)
+	}
+	if code == 0 {
+		if err := goleak.Find(); err != nil {
+			fmt.Fprintln(os.Stderr, "goleak:", err)
+			code = 1
+		}
 	}
 	os.Exit(code)
 }
