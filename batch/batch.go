@@ -58,6 +58,8 @@ type Config struct {
 	// Fallback retries an item whose LAPACK routine did not converge with
 	// the other driver (kernels.Options.Fallback); its record says so.
 	Fallback bool
+	// Symmetrize makes eigh use (A+Aᵀ)/2 (kernels.Options.Symmetrize).
+	Symmetrize bool
 	// MaxItemBytes, if positive, is the memory one item may need (its data
 	// plus the kernel's workspace, as ItemBytes estimates): a larger item is
 	// a failed record saying so, and is never decoded.
@@ -217,7 +219,7 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 			if len(cfg.CPUs) > 0 {
 				cpu = []int{cfg.CPUs[lane%len(cfg.CPUs)]}
 			}
-			w := worker{lane: cfg.FirstLane + lane, kernel: cfg.Kernel, impl: impl, save: cfg.Save, cpus: cpu, warn: cfg.Warn, fallback: cfg.Fallback}
+			w := worker{lane: cfg.FirstLane + lane, kernel: cfg.Kernel, impl: impl, save: cfg.Save, cpus: cpu, warn: cfg.Warn, opt: kernels.Options{Fallback: cfg.Fallback, Symmetrize: cfg.Symmetrize}}
 			w.run(ctx, todo, done)
 		}()
 	}
@@ -384,13 +386,13 @@ func errorInput(path string, err error) string {
 
 // worker runs the kernel on the items of each chunk and encodes the records.
 type worker struct {
-	lane     int
-	kernel   kernels.Spec
-	impl     blas.LAPACK
-	save     string
-	cpus     []int
-	warn     func(string)
-	fallback bool
+	lane   int
+	kernel kernels.Spec
+	impl   blas.LAPACK
+	save   string
+	cpus   []int
+	warn   func(string)
+	opt    kernels.Options
 }
 
 // run computes chunks until todo closes. Once ctx is cancelled it computes
@@ -405,7 +407,7 @@ func (w *worker) run(ctx context.Context, todo <-chan *chunk, done chan<- *chunk
 			w.warn(fmt.Sprintf("lane %d runs unpinned: pinning to CPU %v: %v", w.lane, w.cpus, err))
 		}
 	}
-	kw := w.kernel.NewWith(w.impl, kernels.Options{Fallback: w.fallback})
+	kw := w.kernel.NewWith(w.impl, w.opt)
 	enc := encoder{kernel: w.kernel.Name, field: w.kernel.Field, pairs: w.kernel.Pairs, lane: w.lane}
 	for c := range todo {
 		c.out = c.out[:0]
@@ -498,10 +500,15 @@ func writeNpyAtomic(path string, o kernels.Output) (err error) {
 			os.Remove(f.Name())
 		}
 	}()
-	if o.Rows == 0 {
+	switch {
+	case o.Imag != nil && o.Rows == 0:
+		err = matio.WriteNpyComplex1D(f, o.Data, o.Imag)
+	case o.Imag != nil:
+		err = matio.WriteNpyComplex(f, o.Rows, o.Cols, o.Data, o.Imag, o.Fortran)
+	case o.Rows == 0:
 		err = matio.WriteNpy1D(f, o.Data)
-	} else {
-		err = matio.WriteNpy(f, o.Rows, o.Cols, o.Data, false)
+	default:
+		err = matio.WriteNpy(f, o.Rows, o.Cols, o.Data, o.Fortran)
 	}
 	if err != nil {
 		return err

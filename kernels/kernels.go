@@ -45,6 +45,9 @@ type Options struct {
 	// names it. It costs a copy of each input before the first call, in a
 	// buffer the Worker reuses; without it no copy is made.
 	Fallback bool
+	// Symmetrize makes eigh use (A + Aᵀ)/2 instead of refusing an A that
+	// is not symmetric to 1e-12 relative.
+	Symmetrize bool
 }
 
 // Worker runs one kernel on one matrix at a time. A Worker is not safe for
@@ -87,6 +90,12 @@ type Output struct {
 	Name       string
 	Rows, Cols int
 	Data       []float64
+	// Imag, when not nil, holds the imaginary parts (same length and order
+	// as Data): the array is complex128.
+	Imag []float64
+	// Fortran says Data (and Imag) are column-major: written as a .npy
+	// with fortran_order True, without a copy.
+	Fortran bool
 }
 
 // ErrNotFinite means the matrix holds NaN or ±Inf, which LAPACK must never see.

@@ -72,6 +72,9 @@ func TestInputCopyOnlyWithFallback(t *testing.T) {
 					t.Fatalf("%s, info=%d: without fallback the worker copied its input (%d elements)", spec.Name, info, len(c))
 				}
 			}
+			if spec.Field != "singular_values" {
+				continue // only the SVD kernels have a second driver to fall back to
+			}
 			w := spec.NewWith(f, kernels.Options{Fallback: true})
 			var first *float64
 			for _, sh := range [][2]int{{8, 5}, {8, 5}, {3, 4}, {8, 5}} {

@@ -85,8 +85,8 @@ type Config struct {
 	// each lane process once it has started, restarts included.
 	OnStart func(lane, pid int)
 
-	// Fallback is passed to each lane (batch.Config.Fallback).
-	Fallback bool
+	// Fallback and Symmetrize are passed to each lane (batch.Config).
+	Fallback, Symmetrize bool
 	// MaxItemBytes, if positive, is passed to each lane as its per-item
 	// memory cap (batch.Config.MaxItemBytes).
 	MaxItemBytes int64
@@ -697,6 +697,9 @@ func (p *pool) spawn(l *lane) {
 	args := []string{"lane", "-kernel", p.cfg.Kernel, "-lane", strconv.Itoa(l.id)}
 	if p.cfg.Fallback {
 		args = append(args, "-fallback")
+	}
+	if p.cfg.Symmetrize {
+		args = append(args, "-symmetrize")
 	}
 	if p.cfg.MaxItemBytes > 0 {
 		args = append(args, "-max-item-bytes", strconv.FormatInt(p.cfg.MaxItemBytes, 10))

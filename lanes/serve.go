@@ -21,8 +21,8 @@ type ServeConfig struct {
 	LAPACK blas.LAPACK // nil means blas.Default()
 	Save   string      // --save directory; "" writes none
 	Lane   int         // the lane number written in records
-	// Fallback: see batch.Config.Fallback.
-	Fallback bool
+	// Fallback and Symmetrize: see batch.Config.
+	Fallback, Symmetrize bool
 	// MaxItemBytes and ItemBytes bound each item's memory (see batch.Config).
 	MaxItemBytes int64
 	ItemBytes    func(rows, cols int) int64
@@ -107,6 +107,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, cfg ServeConfig) er
 			MaxItemBytes: cfg.MaxItemBytes,
 			ItemBytes:    cfg.ItemBytes,
 			Fallback:     cfg.Fallback,
+			Symmetrize:   cfg.Symmetrize,
 		})
 		if err != nil {
 			if ctx.Err() != nil {

@@ -30,6 +30,7 @@ func cmdLane(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	save := fs.String("save", "", "also write each item's arrays as .npy files under `DIR`")
 	lane := fs.Int("lane", 0, "the lane number written in records")
 	fallback := fs.Bool("fallback", false, "retry items whose LAPACK routine did not converge with the other driver")
+	symmetrize := fs.Bool("symmetrize", false, "eigh: use (A+Aᵀ)/2")
 	maxItem := fs.Int64("max-item-bytes", 0, "fail items that need more memory than this (0: no limit)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "Usage: blasbatch lane [flags]\n\nA worker process of a hybrid split, started by blasbatch run; not for direct use.\n\nFlags:\n")
@@ -75,6 +76,7 @@ func cmdLane(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Warn:         func(s string) { fmt.Fprintf(stderr, "blasbatch lane: warning: %s\n", s) },
 		MaxItemBytes: *maxItem,
 		Fallback:     *fallback,
+		Symmetrize:   *symmetrize,
 		ItemBytes:    func(m, n int) int64 { return itemBytes(spec.Name, m, n) },
 	})
 	switch {

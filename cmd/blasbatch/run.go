@@ -36,6 +36,7 @@ type runFlags struct {
 	sync         string
 	maxMemory    string
 	fallback     bool
+	symmetrize   bool
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -58,6 +59,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.sync, "sync", "interval", "when records are forced to disk: every (each chunk of records), interval (at most once a second), end")
 	fs.StringVar(&f.maxMemory, "max-memory", "", "memory for decoded items and workspace in flight, e.g. 4GiB or none (default: the cgroup memory limit or half of RAM, whichever is smaller)")
 	fs.BoolVar(&f.fallback, "fallback", false, "when LAPACK's routine does not converge on an item (info > 0), retry it with the slower, more robust driver (svd: dgesvd after dgesdd) and say so in its record (\"fallback\")")
+	fs.BoolVar(&f.symmetrize, "symmetrize", false, "eigh: use (A+Aᵀ)/2 for input that is not symmetric (without it such input is an item error)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (for developers)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: blasbatch run [flags] FILE|DIR...
@@ -279,7 +281,7 @@ Kernels:
 	}()
 
 	ex := executor{
-		host: host, spec: spec, save: f.save, out: jr, readAhead: f.readAhead, pin: !f.noPin, budget: budget, fallback: f.fallback,
+		host: host, spec: spec, save: f.save, out: jr, readAhead: f.readAhead, pin: !f.noPin, budget: budget, fallback: f.fallback, symmetrize: f.symmetrize,
 		warn: func(s string) { fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", s) },
 		progress: func(s batch.Summary) {
 			s.OK += pre.OK
