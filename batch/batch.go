@@ -58,6 +58,9 @@ type Config struct {
 	// Fallback retries an item whose LAPACK routine did not converge with
 	// the other driver (kernels.Options.Fallback); its record says so.
 	Fallback bool
+	// Read is how inputs are opened (matio.Options: the shape of raw .f64
+	// files).
+	Read matio.Options
 	// Symmetrize makes eigh use (A+Aᵀ)/2 (kernels.Options.Symmetrize).
 	Symmetrize bool
 	// MaxItemBytes, if positive, is the memory one item may need (its data
@@ -205,7 +208,7 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 		defer close(readerDone)
 		defer close(todo)
 		r := reader{ctx: ctx, free: free, todo: todo, slabFloats: max(1, slabBytes/8), chunkItems: chunkItems, hook: cfg.testHook,
-			maxBytes: cfg.MaxItemBytes, itemBytes: cfg.ItemBytes}
+			maxBytes: cfg.MaxItemBytes, itemBytes: cfg.ItemBytes, read: cfg.Read}
 		r.run(sources)
 	}()
 
@@ -269,6 +272,7 @@ type reader struct {
 	hook       func(int)
 	maxBytes   int64
 	itemBytes  func(rows, cols int) int64
+	read       matio.Options
 }
 
 func (r *reader) run(sources []Source) {
@@ -329,7 +333,7 @@ func (r *reader) fail(id string, err error) {
 
 func (r *reader) file(s Source) {
 	path := s.Path
-	f, err := matio.Open(path)
+	f, err := matio.OpenWith(path, r.read)
 	if err != nil {
 		r.fail(path, err)
 		return

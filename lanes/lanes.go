@@ -85,6 +85,9 @@ type Config struct {
 	// each lane process once it has started, restarts included.
 	OnStart func(lane, pid int)
 
+	// Read is how inputs are opened (the shape of raw .f64 files); lanes
+	// get it as -shape.
+	Read matio.Options
 	// Fallback and Symmetrize are passed to each lane (batch.Config).
 	Fallback, Symmetrize bool
 	// MaxItemBytes, if positive, is passed to each lane as its per-item
@@ -594,7 +597,7 @@ func (p *pool) lose(l *lane, t *task, got int, cause string) {
 		return // the lane died after the task's last item
 	}
 	i := src.First + got
-	id, rows, cols, exists, unreadable := itemAt(src.Path, i)
+	id, rows, cols, exists, unreadable := itemAt(src.Path, i, p.cfg.Read)
 	if !exists {
 		return // the lane died after the file's last item
 	}
@@ -615,8 +618,8 @@ func (p *pool) lose(l *lane, t *task, got int, cause string) {
 // itemAt returns the id and shape (0×0 if unknown) of item i of the file at
 // path, as a lane reads it. exists is false when the file has no item i. A
 // file that cannot be opened (now) is unreadable, reported as the path.
-func itemAt(path string, i int) (id string, rows, cols int, exists, unreadable bool) {
-	r, err := matio.Open(path)
+func itemAt(path string, i int, opt matio.Options) (id string, rows, cols int, exists, unreadable bool) {
+	r, err := matio.OpenWith(path, opt)
 	if err != nil {
 		return path, 0, 0, true, true
 	}
@@ -649,7 +652,7 @@ func (p *pool) abandon(cause string) {
 	msg := "not run: no lane is left (last: " + cause + ")"
 	n := 0
 	for _, src := range p.queue {
-		forItems(src, func(id string, rows, cols int) {
+		forItems(src, p.cfg.Read, func(id string, rows, cols int) {
 			n++
 			p.emit(batch.ItemFailureRecord(p.cfg.Kernel, id, rows, cols, -1, id+": "+msg), false, id+": "+msg)
 		})
@@ -662,8 +665,8 @@ func (p *pool) abandon(cause string) {
 
 // forItems calls f with the id and shape of each item of src, as a lane
 // would report them: a file that cannot be opened is one item, the path.
-func forItems(src batch.Source, f func(id string, rows, cols int)) {
-	r, err := matio.Open(src.Path)
+func forItems(src batch.Source, opt matio.Options, f func(id string, rows, cols int)) {
+	r, err := matio.OpenWith(src.Path, opt)
 	if err != nil {
 		f(src.Path, 0, 0)
 		return
@@ -700,6 +703,9 @@ func (p *pool) spawn(l *lane) {
 	}
 	if p.cfg.Symmetrize {
 		args = append(args, "-symmetrize")
+	}
+	if len(p.cfg.Read.Shape) > 0 {
+		args = append(args, "-shape", matio.FormatShape(p.cfg.Read.Shape))
 	}
 	if p.cfg.MaxItemBytes > 0 {
 		args = append(args, "-max-item-bytes", strconv.FormatInt(p.cfg.MaxItemBytes, 10))

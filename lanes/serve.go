@@ -12,6 +12,7 @@ import (
 	"github.com/blasbatch/blasbatch/batch"
 	"github.com/blasbatch/blasbatch/blas"
 	"github.com/blasbatch/blasbatch/kernels"
+	"github.com/blasbatch/blasbatch/matio"
 	"github.com/blasbatch/blasbatch/threads"
 )
 
@@ -21,6 +22,8 @@ type ServeConfig struct {
 	LAPACK blas.LAPACK // nil means blas.Default()
 	Save   string      // --save directory; "" writes none
 	Lane   int         // the lane number written in records
+	// Read: see batch.Config.
+	Read matio.Options
 	// Fallback and Symmetrize: see batch.Config.
 	Fallback, Symmetrize bool
 	// MaxItemBytes and ItemBytes bound each item's memory (see batch.Config).
@@ -108,6 +111,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, cfg ServeConfig) er
 			ItemBytes:    cfg.ItemBytes,
 			Fallback:     cfg.Fallback,
 			Symmetrize:   cfg.Symmetrize,
+			Read:         cfg.Read,
 		})
 		if err != nil {
 			if ctx.Err() != nil {

@@ -1,4 +1,5 @@
-// Package matio reads batches of matrices from NumPy .npy and .npz files and
+// Package matio reads batches of matrices from NumPy .npy and .npz files,
+// Matrix Market (.mtx), CSV and TSV files and raw float64 (.f64) files, and
 // writes .npy files.
 //
 // # Reading
@@ -36,6 +37,38 @@
 // to nearest). Object arrays are refused and pickles are never loaded.
 // NaN and Inf are passed through unchanged.
 //
+// # Other formats
+//
+// [Open] takes a file starting with the .npy magic string or a zip signature
+// as .npy or .npz whatever its name; otherwise the name's extension, in any
+// case, selects the format (and a .f64 file is raw whatever its first
+// bytes). Each format below is one item, identified by the path, except a
+// raw stack. Problems with the file are returned by the first Next, and
+// problems in the data by Read, with the line number for the text formats.
+//
+//   - .mtx, Matrix Market: "%%MatrixMarket matrix FORMAT FIELD SYMMETRY" with
+//     FORMAT array or coordinate, FIELD real (double), integer or pattern
+//     (entries 1), SYMMETRY general or symmetric (the lower triangle is
+//     given and mirrored). Complex files fail with ErrDtype, skew-symmetric
+//     and Hermitian ones and vectors with ErrUnsupported. Coordinate entries
+//     not listed are 0 and repeated ones are summed. The matrix is read
+//     dense, row-major: the size line may claim at most max(64 MiB, 1000 ×
+//     the file's size) bytes dense (else ErrTooLarge, before anything is
+//     allocated), and no more values or entries than the rest of the file
+//     can hold.
+//   - .csv (comma) and .tsv (tab): one row a line; blank lines and '#'
+//     comment lines (np.savetxt's header and footer) are skipped; the first
+//     other line is a header, and skipped, if any of its fields is not a
+//     number; the rows must have equal numbers of fields. Next reads the
+//     file once without parsing numbers; Read parses them straight into the
+//     destination. A file of N bytes holds at most (N+1)/2 numbers.
+//   - .f64, raw little-endian float64 in C order, whose shape is given by
+//     [Options].Shape (with [OpenWith]; it wins) or by the sidecar file
+//     PATH.shape ("M N", "MxN", or "K M N" for K items PATH[i]; see
+//     [ParseShape]). The file's size must be exactly the shape's product
+//     times 8. It is read like a '<f8' .npy file, straight into the
+//     destination.
+//
 // # Safety
 //
 // Every size a header claims is checked before anything is allocated for it:
@@ -71,7 +104,8 @@
 // # Errors
 //
 // Problems with a file or an item are reported as *[Error], which names the
-// file and item and wraps one of the sentinel errors ([ErrNotNumPy],
-// [ErrTruncated], [ErrObject], [ErrDtype], [ErrShape], [ErrTooLarge],
-// [ErrHeader]) or an underlying I/O error; test them with errors.Is.
+// file and item (and, for text formats, the line) and wraps one of the
+// sentinel errors ([ErrNotNumPy], [ErrTruncated], [ErrObject], [ErrDtype],
+// [ErrShape], [ErrTooLarge], [ErrHeader], [ErrFormat], [ErrUnsupported]) or
+// an underlying I/O error; test them with errors.Is.
 package matio

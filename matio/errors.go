@@ -9,7 +9,8 @@ import (
 // *[Error]; test for them with errors.Is.
 var (
 	// ErrNotNumPy means that a file is neither a .npy file nor a zip
-	// archive (.npz), or that an archive or archive member is not usable
+	// archive (.npz) and is not named as one of the other formats (.mtx,
+	// .csv, .tsv, .f64), or that an archive or archive member is not usable
 	// as NumPy data.
 	ErrNotNumPy = errors.New("not a NumPy file")
 
@@ -36,6 +37,17 @@ var (
 	// ErrHeader means that a .npy header is malformed or has an
 	// unsupported format version.
 	ErrHeader = errors.New("malformed .npy header")
+
+	// ErrFormat means that a text matrix file (.mtx, .csv, .tsv) is
+	// malformed: a bad Matrix Market banner or size line, a cell or entry
+	// that is not a number, ragged CSV rows, an entry outside the matrix,
+	// more entries than declared, or a shape sidecar that cannot be parsed.
+	ErrFormat = errors.New("malformed matrix file")
+
+	// ErrUnsupported means that a file uses a feature of its format that
+	// this package does not read, such as a skew-symmetric or Hermitian
+	// Matrix Market file or a Matrix Market vector.
+	ErrUnsupported = errors.New("unsupported matrix file feature")
 )
 
 // Error is a per-file or per-item problem.

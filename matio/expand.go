@@ -9,7 +9,8 @@ import (
 
 // Expand turns command-line arguments (files or directories) into input
 // files. A directory contributes the regular files (or links to them) in it
-// whose names end in .npy or .npz and do not start with '.', not recursively,
+// whose names end in .npy, .npz, .mtx, .csv, .tsv or .f64 (in any case; not
+// .shape sidecars) and do not start with '.', not recursively,
 // sorted by name and joined to the argument with filepath.Join. Any other
 // argument is taken as it is, whatever its name, so that the reader can say
 // clearly what is wrong with it. Arguments named twice are returned twice.
@@ -33,7 +34,7 @@ func Expand(args []string) (files []string, errs []error) {
 		}
 		for _, e := range entries {
 			name := e.Name()
-			if strings.HasPrefix(name, ".") || !(strings.HasSuffix(name, ".npy") || strings.HasSuffix(name, ".npz")) {
+			if strings.HasPrefix(name, ".") || !listed(name) {
 				continue
 			}
 			path := filepath.Join(arg, name)

@@ -40,7 +40,8 @@ type Item struct {
 	Rows, Cols int
 }
 
-// Reader reads the items of one .npy or .npz file in order.
+// Reader reads the items of one input file (.npy, .npz, .mtx, .csv, .tsv or
+// .f64) in order.
 //
 // A Reader is not safe for concurrent use.
 type Reader struct {
@@ -66,8 +67,10 @@ type Reader struct {
 	mdata  *io.SectionReader
 	mcount *countReader
 
-	a       array     // the current array
+	a       array     // the current array (also a raw .f64 file's)
 	scratch []float64 // for rearranging Fortran-ordered data
+
+	txt *single // .mtx, .csv and .tsv: the file's one matrix
 }
 
 // array is the state of the array being read.
@@ -117,10 +120,20 @@ func (a *array) id(path string, i int) string {
 
 // Open opens the file at path as a .npy file if it starts with the .npy magic
 // string, or as a .npz archive if it starts with a zip signature, whatever its
-// name. For a .npy file it reads and checks the header at once; an error in
-// the header is returned by the first call to Next, so that Open fails only
-// when the file as a whole is unusable. Errors are *Error.
-func Open(path string) (*Reader, error) {
+// name (except .f64). Otherwise its name's extension, in any case, selects
+// the format: .mtx (Matrix Market), .csv, .tsv or .f64 (raw little-endian
+// float64, whose shape comes from a PATH.shape sidecar file; see
+// [OpenWith]); a raw .f64 file is never taken for a .npy or .npz, since its
+// data may start with any bytes. For a .npy file it reads and checks the
+// header at once; an error in the header (or, for the other formats, in the
+// file) is returned by the first call to Next, so that Open fails only when
+// the file as a whole is unusable. Errors are *Error.
+func Open(path string) (*Reader, error) { return OpenWith(path, Options{}) }
+
+// OpenWith is like Open with options. For a raw .f64 file, opt.Shape, when
+// not empty, gives the shape and wins over the PATH.shape sidecar file,
+// which is read only when opt.Shape is empty.
+func OpenWith(path string, opt Options) (*Reader, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, &Error{Path: path, Err: unwrapPath(err)}
@@ -134,7 +147,7 @@ func Open(path string) (*Reader, error) {
 		f.Close()
 		return nil, &Error{Path: path, Err: errorf(ErrNotNumPy, "is a directory, not a NumPy file")}
 	}
-	r, err := NewReader(f, fi.Size(), path)
+	r, err := newReader(f, fi.Size(), path, opt, true)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -144,9 +157,28 @@ func Open(path string) (*Reader, error) {
 }
 
 // NewReader is like Open for the size bytes of ra, which path names in item
-// identities and errors. Closing the Reader does not close ra.
+// identities and errors (and whose extension selects a format as for Open).
+// Closing the Reader does not close ra.
 func NewReader(ra io.ReaderAt, size int64, path string) (*Reader, error) {
+	return NewReaderWith(ra, size, path, Options{})
+}
+
+// NewReaderWith is like NewReader with options, as OpenWith. It reads no
+// other file: a raw .f64 file's shape must be given in opt.Shape.
+func NewReaderWith(ra io.ReaderAt, size int64, path string, opt Options) (*Reader, error) {
+	return newReader(ra, size, path, opt, false)
+}
+
+// newReader is NewReaderWith, reading a raw file's PATH.shape sidecar if
+// sidecar is true.
+func newReader(ra io.ReaderAt, size int64, path string, opt Options, sidecar bool) (*Reader, error) {
 	r := &Reader{path: path, ra: ra, size: size, a: array{cur: -1}}
+	fmtName := formatOf(path)
+	if fmtName == formatRaw {
+		shape, src, err := rawShape(path, opt, sidecar)
+		r.openRaw(shape, src, err)
+		return r, nil
+	}
 	var head [len(npyMagic)]byte
 	n, err := ra.ReadAt(head[:], 0)
 	if n < len(head) && err != nil && err != io.EOF {
@@ -155,7 +187,7 @@ func NewReader(ra io.ReaderAt, size int64, path string) (*Reader, error) {
 	n = int(min(int64(n), max(size, 0)))
 	b := head[:n]
 	switch {
-	case n == 0:
+	case n == 0 && fmtName == formatUnknown:
 		return nil, &Error{Path: path, Err: errorf(ErrNotNumPy, "empty file, not a NumPy file")}
 	case bytes.HasPrefix(b, []byte("PK\x03\x04")) || bytes.HasPrefix(b, []byte("PK\x05\x06")):
 		zr, err := zip.NewReader(ra, size)
@@ -179,10 +211,16 @@ func NewReader(ra io.ReaderAt, size int64, path string) (*Reader, error) {
 				r.br = bufio.NewReaderSize(r.sec, int(min(bufSize, max(size-start, 16))))
 			}
 		}
+	case fmtName == formatCSV:
+		r.txt = &single{f: &csvReader{ra: ra, size: size, delim: ','}}
+	case fmtName == formatTSV:
+		r.txt = &single{f: &csvReader{ra: ra, size: size, delim: '\t'}}
+	case fmtName == formatMTX:
+		r.txt = &single{f: &mtxReader{ra: ra, size: size}}
 	case n < len(npyMagic) && strings.HasPrefix(npyMagic, string(b)):
 		return nil, &Error{Path: path, Err: errorf(ErrNotNumPy, "truncated .npy magic string (%d bytes), not a NumPy file", n)}
 	default:
-		return nil, &Error{Path: path, Err: errorf(ErrNotNumPy, "not a NumPy file (no .npy magic string or zip signature)")}
+		return nil, &Error{Path: path, Err: errorf(ErrNotNumPy, "not a recognised matrix file (no .npy magic string or zip signature, and not named .mtx, .csv, .tsv or .f64)")}
 	}
 	return r, nil
 }
@@ -211,6 +249,9 @@ func unwrapPath(err error) error {
 func (r *Reader) Next() (Item, error) {
 	if r.closed {
 		return Item{}, errClosed
+	}
+	if r.txt != nil {
+		return r.txt.next(r.path)
 	}
 	if err := r.pending; err != nil {
 		r.pending = nil
@@ -281,6 +322,8 @@ func (r *Reader) Skip(n int) error {
 		return errClosed
 	case n < 0:
 		return fmt.Errorf("matio: Skip of %d items", n)
+	case r.txt != nil:
+		return r.txt.skip(n)
 	}
 	for n > 0 {
 		if r.pending != nil {
@@ -324,6 +367,8 @@ func (r *Reader) Read(dst []float64) error {
 	switch {
 	case r.closed:
 		return errClosed
+	case r.txt != nil:
+		return r.txt.readItem(r.path, dst)
 	case !a.ok || a.cur < 0 || a.read:
 		return errors.New("matio: Read without a current item")
 	case len(dst) != a.m*a.n:
@@ -378,6 +423,7 @@ func (r *Reader) Close() error {
 		return nil
 	}
 	r.closed = true
+	r.txt = nil
 	r.closeMember()
 	r.a = array{cur: -1}
 	r.br = nil

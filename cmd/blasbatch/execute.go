@@ -11,6 +11,7 @@ import (
 	"github.com/blasbatch/blasbatch/blas"
 	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/lanes"
+	"github.com/blasbatch/blasbatch/matio"
 	"github.com/blasbatch/blasbatch/threads"
 )
 
@@ -24,6 +25,7 @@ type executor struct {
 	pin        bool
 	fallback   bool
 	symmetrize bool
+	read       matio.Options
 	budget     int64 // bytes for items and workspace in flight; 0 = no limit
 	maxItem    int64 // the largest item to compute that fits the budget
 	warn       func(string)
@@ -87,7 +89,7 @@ func (ex executor) runInProcess(ctx context.Context, ph threads.Phase, part []ba
 		Sources: part, Kernel: ex.spec, Outer: outer, Save: ex.save, Out: ex.out,
 		ReadAhead: readAhead, Warn: ex.warn, Progress: prog,
 		MaxItemBytes: ex.budget, ItemBytes: func(m, n int) int64 { return itemBytes(ex.spec.Name, m, n) },
-		Fallback: ex.fallback, Symmetrize: ex.symmetrize,
+		Fallback: ex.fallback, Symmetrize: ex.symmetrize, Read: ex.read,
 	}
 	if ex.pin && ph.Inner == 1 && outer > 1 && outer <= len(ex.host.usable.Preferred) {
 		cfg.CPUs = ex.host.usable.Preferred[:outer]
@@ -110,6 +112,7 @@ func (ex executor) runLanes(ctx context.Context, ph threads.Phase, part []batch.
 		MaxItemBytes: ex.budget,
 		Fallback:     ex.fallback,
 		Symmetrize:   ex.symmetrize,
+		Read:         ex.read,
 	})
 }
 

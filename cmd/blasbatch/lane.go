@@ -15,6 +15,7 @@ import (
 	"github.com/blasbatch/blasbatch/blas"
 	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/lanes"
+	"github.com/blasbatch/blasbatch/matio"
 )
 
 // cmdLane is the hidden "lane" command: one worker process of a hybrid
@@ -30,6 +31,7 @@ func cmdLane(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	save := fs.String("save", "", "also write each item's arrays as .npy files under `DIR`")
 	lane := fs.Int("lane", 0, "the lane number written in records")
 	fallback := fs.Bool("fallback", false, "retry items whose LAPACK routine did not converge with the other driver")
+	shape := fs.String("shape", "", "shape of raw .f64 inputs")
 	symmetrize := fs.Bool("symmetrize", false, "eigh: use (A+Aᵀ)/2")
 	maxItem := fs.Int64("max-item-bytes", 0, "fail items that need more memory than this (0: no limit)")
 	fs.Usage = func() {
@@ -67,6 +69,15 @@ func cmdLane(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		blas.SetThreads(n)
 	}
 
+	var read matio.Options
+	if *shape != "" {
+		sh, err := matio.ParseShape(*shape)
+		if err != nil {
+			return fail(exitUsage, "-shape: %v", err)
+		}
+		read.Shape = sh
+	}
+
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = lanes.Serve(ctx, stdin, stdout, lanes.ServeConfig{
@@ -77,6 +88,7 @@ func cmdLane(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		MaxItemBytes: *maxItem,
 		Fallback:     *fallback,
 		Symmetrize:   *symmetrize,
+		Read:         read,
 		ItemBytes:    func(m, n int) int64 { return itemBytes(spec.Name, m, n) },
 	})
 	switch {

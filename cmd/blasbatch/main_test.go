@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -372,5 +373,32 @@ func TestPlanCommand(t *testing.T) {
 	code, out, _ = runCLI(t, "plan", "-wisdom", wisdom, dir)
 	if code != 0 || !strings.Contains(out, "from wisdom") {
 		t.Fatalf("estimate after measure did not use the wisdom: %s", out)
+	}
+}
+
+// TestRawWithShape: a raw .f64 file needs its shape, from -shape or a
+// sidecar; without one it is a failed record saying so.
+func TestRawWithShape(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "m.f64")
+	f, _ := os.Create(p)
+	for _, v := range []float64{3, 0, 0, 0, 2, 0} { // 2×3, σ = 3, 2
+		binary.Write(f, binary.LittleEndian, v)
+	}
+	f.Close()
+	code, out, _ := runCLI(t, "run", "-quiet", "-kernel", "svdvals", p)
+	if code != exitFailed || !strings.Contains(out, "shape") {
+		t.Fatalf("no shape: exit %d, %s", code, out)
+	}
+	code, out, stderr := runCLI(t, "run", "-quiet", "-kernel", "svdvals", "-shape", "2x3", p)
+	if code != 0 {
+		t.Fatalf("-shape 2x3: exit %d, %s", code, stderr)
+	}
+	r := parseRecords(t, out)[p]
+	if r.Rows != 2 || r.Cols != 3 || len(r.SingularValues) != 2 || math.Abs(r.SingularValues[0]-3) > 1e-12 || math.Abs(r.SingularValues[1]-2) > 1e-12 {
+		t.Fatalf("record %+v", r)
+	}
+	if code, _, _ := runCLI(t, "run", "-shape", "2x", p); code != exitUsage {
+		t.Fatalf("bad -shape: exit %d", code)
 	}
 }

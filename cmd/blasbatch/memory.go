@@ -19,8 +19,12 @@ func itemBytes(kernel string, m, n int) int64 {
 	switch kernel {
 	case "svd":
 		return 8 * (data + fm*k + k*fn + 7*k*k + 8*k)
-	default:
+	case "svdvals", "det", "hadamard":
 		return 8 * (data + 6*k + max(fm, fn))
+	default:
+		// The matrix, an output or two of its size and blocked workspace:
+		// generous for chol, inv, qr, eigh, eig, gram and matmul.
+		return 8 * (3*data + fm*fn + 64*max(fm, fn))
 	}
 }
 

@@ -18,10 +18,24 @@ import (
 type planOptions struct {
 	mode   string // estimate | measure
 	wisdom string // file; "" = the default under the user's cache directory
+	shape  string // -shape for raw .f64 inputs
+}
+
+// readOptions turns -shape into how inputs are opened.
+func (o planOptions) readOptions() (matio.Options, error) {
+	if o.shape == "" {
+		return matio.Options{}, nil
+	}
+	sh, err := matio.ParseShape(o.shape)
+	if err != nil {
+		return matio.Options{}, fmt.Errorf("-shape: %w", err)
+	}
+	return matio.Options{Shape: sh}, nil
 }
 
 func (o *planOptions) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.mode, "plan", "estimate", "how to choose the split: estimate (flop-count model, refined by saved wisdom) or measure (time short trials on the real items first and save what they teach as wisdom)")
+	fs.StringVar(&o.shape, "shape", "", "shape of raw .f64 inputs: `MxN`, or KxMxN for a stack of K (wins over a FILE.f64.shape sidecar)")
 	fs.StringVar(&o.wisdom, "wisdom", "", "wisdom `FILE` (default: $XDG_CACHE_HOME/blasbatch/wisdom.json)")
 }
 
@@ -144,8 +158,13 @@ Flags:
 		fmt.Fprintf(stderr, "blasbatch plan: %v\n", err)
 		return exitFailed
 	}
-	pl := planner{host: h, spec: spec, lanes: processLanesAvailable()}
-	d, err := decide(pl, scanInputs(files, spec), o)
+	read, err := o.readOptions()
+	if err != nil {
+		fmt.Fprintf(stderr, "blasbatch plan: %v\n", err)
+		return exitUsage
+	}
+	pl := planner{host: h, spec: spec, lanes: processLanesAvailable(), read: read}
+	d, err := decide(pl, scanInputs(files, spec, pl.read), o)
 	if err != nil {
 		fmt.Fprintf(stderr, "blasbatch plan: %v\n", err)
 		return exitFailed

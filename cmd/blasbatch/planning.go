@@ -45,11 +45,11 @@ func (r itemRun) id(i int) string {
 
 // scanInputs reads every input's headers. A file that cannot be opened
 // counts as one bad item (it will be one failed record).
-func scanInputs(files []string, spec kernels.Spec) []inputFile {
+func scanInputs(files []string, spec kernels.Spec, opt matio.Options) []inputFile {
 	out := make([]inputFile, 0, len(files))
 	for _, p := range files {
 		in := inputFile{path: p}
-		r, err := matio.Open(p)
+		r, err := matio.OpenWith(p, opt)
 		if err != nil {
 			in.runs = []itemRun{{id0: p, count: 1}}
 		} else {
@@ -168,7 +168,8 @@ func shapeClasses(ins []inputFile) []threads.Shape {
 type planner struct {
 	host  host
 	spec  kernels.Spec
-	lanes bool // process lanes are available for hybrid splits
+	lanes bool          // process lanes are available for hybrid splits
+	read  matio.Options // how inputs are opened (-shape)
 }
 
 func (pl planner) machine() threads.Machine {
@@ -225,7 +226,7 @@ func (pl planner) measure(ins []inputFile, shapes []threads.Shape, w *threads.Wi
 	var notes []string
 	defer blas.SetThreads(blas.Threads())
 	for _, sh := range order[:min(3, len(order))] {
-		a, err := firstItem(ins, sh)
+		a, err := firstItem(ins, sh, pl.read)
 		if err != nil {
 			return notes, err
 		}
@@ -250,13 +251,13 @@ func (pl planner) measure(ins []inputFile, shapes []threads.Shape, w *threads.Wi
 }
 
 // firstItem reads the data of the first item of shape sh.
-func firstItem(ins []inputFile, sh threads.Shape) ([]float64, error) {
+func firstItem(ins []inputFile, sh threads.Shape, opt matio.Options) ([]float64, error) {
 	for _, in := range ins {
 		for _, s := range in.runs {
 			if s.rows != sh.Rows || s.cols != sh.Cols {
 				continue
 			}
-			r, err := matio.Open(in.path)
+			r, err := matio.OpenWith(in.path, opt)
 			if err != nil {
 				return nil, err
 			}

@@ -45,7 +45,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	var f runFlags
 	fs.StringVar(&f.kernel, "kernel", "svd", "kernel to run: "+strings.Join(kernels.Names(), ", "))
 	fs.StringVar(&f.jsonl, "jsonl", "", "write JSON Lines records to `FILE` (default: standard output)")
-	fs.StringVar(&f.save, "save", "", "also write each item's arrays (svd: U, S, Vt) as .npy files under `DIR`")
+	fs.StringVar(&f.save, "save", "", "also write each item's arrays (svd: U, S, Vt; see the kernels below) as .npy files under `DIR`")
 	fs.IntVar(&f.outer, "outer", 0, "outer workers: matrices computed at once (0: choose)")
 	fs.IntVar(&f.inner, "inner", 0, "BLAS threads per matrix (0: choose)")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary line")
@@ -137,7 +137,11 @@ Kernels:
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	pl := planner{host: host, spec: spec, lanes: processLanesAvailable()}
+	read, err := f.plan.readOptions()
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	pl := planner{host: host, spec: spec, lanes: processLanesAvailable(), read: read}
 	cores := pl.machine().Cores
 
 	if f.maxMemory == "" {
@@ -153,7 +157,7 @@ Kernels:
 		fmt.Fprintf(stderr, "blasbatch run: %v\n", err)
 		return exitFailed
 	}
-	ins := scanInputs(files, spec)
+	ins := scanInputs(files, spec, read)
 	skipped := 0
 	if f.resume {
 		skipped = skipDone(ins, jr.isDone)
@@ -281,7 +285,7 @@ Kernels:
 	}()
 
 	ex := executor{
-		host: host, spec: spec, save: f.save, out: jr, readAhead: f.readAhead, pin: !f.noPin, budget: budget, fallback: f.fallback, symmetrize: f.symmetrize,
+		host: host, spec: spec, save: f.save, out: jr, readAhead: f.readAhead, pin: !f.noPin, budget: budget, fallback: f.fallback, symmetrize: f.symmetrize, read: read,
 		warn: func(s string) { fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", s) },
 		progress: func(s batch.Summary) {
 			s.OK += pre.OK
