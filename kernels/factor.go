@@ -1,4 +1,290 @@
 package kernels
 
+import (
+	"fmt"
+	"math"
+
+	"github.com/blasbatch/blasbatch/blas"
+)
+
+// SymmetryTol is the chol kernel's tolerance for a symmetric input:
+// |a[i,j] − a[j,i]| ≤ SymmetryTol·max|a| for every i, j. Rounding in the
+// product that usually makes such a matrix (B·Bᵀ, summed in a different
+// order for a[i,j] and a[j,i]) stays orders of magnitude below it; a matrix
+// that is not meant to be symmetric is far above it. Only the lower
+// triangle reaches LAPACK.
+const SymmetryTol = 1e-10
+
 // factorSpecs are the factorisation kernels (chol, inv, det, qr).
-func factorSpecs() []Spec { return nil }
+func factorSpecs() []Spec {
+	return []Spec{
+		Spec{
+			Name: "chol",
+			Doc:  "Cholesky factor of a symmetric positive definite matrix, and log det; LAPACK dpotrf",
+			Flops: func(m, n int) float64 {
+				fn := float64(min(m, n))
+				return fn * fn * fn / 3
+			},
+		}.with(func(impl blas.LAPACK, _ Options) Worker { return &cholWorker{impl: impl} }),
+		Spec{
+			Name: "inv",
+			Doc:  "inverse of a square matrix, with log|det|, sign and the 1-norm reciprocal condition number; LAPACK dgetrf, dgecon, dgetri",
+			Flops: func(m, n int) float64 {
+				// dgetrf 2n³/3 + dgetri 4n³/3 (dgecon is O(n²)).
+				fn := float64(min(m, n))
+				return 2 * fn * fn * fn
+			},
+		}.with(func(impl blas.LAPACK, _ Options) Worker { return &luWorker{impl: impl, inv: true} }),
+		Spec{
+			Name: "det",
+			Doc:  "log|det| and sign of the determinant of a square matrix (like numpy.linalg.slogdet); LAPACK dgetrf",
+			Flops: func(m, n int) float64 {
+				fn := float64(min(m, n))
+				return 2 * fn * fn * fn / 3
+			},
+		}.with(func(impl blas.LAPACK, _ Options) Worker { return &luWorker{impl: impl} }),
+		Spec{
+			Name:  "qr",
+			Doc:   "QR factorisation (thin: Q is m×k, R is k×n, k = min(m,n)), diagonal of R; LAPACK dgeqrf, and dorgqr for Q with --save",
+			Field: "r_diagonal",
+			// dgeqrf alone: Q is only formed with --save (dorgqr adds
+			// 2mk² − 2k³/3 then, at most as much again).
+			Flops: func(m, n int) float64 {
+				big, k := float64(max(m, n)), float64(min(m, n))
+				return 2*big*k*k - 2*k*k*k/3
+			},
+		}.with(func(impl blas.LAPACK, _ Options) Worker { return &qrWorker{impl: impl} }),
+	}
+}
+
+// needSquare is the item error for a kernel that needs a square matrix.
+func needSquare(m, n int) error {
+	if m != n {
+		return fmt.Errorf("needs a square matrix, got %d×%d", m, n)
+	}
+	return nil
+}
+
+// checkSymmetric returns an error naming the first pair of elements of the
+// n×n a that breaks symmetry beyond SymmetryTol·max|a|.
+func checkSymmetric(n int, a []float64) error {
+	var scale float64
+	for _, v := range a[:n*n] {
+		scale = max(scale, math.Abs(v))
+	}
+	tol := SymmetryTol * scale
+	for i := range n {
+		for j := range i {
+			if math.Abs(a[i*n+j]-a[j*n+i]) > tol {
+				return fmt.Errorf("needs a symmetric matrix: a[%d,%d] = %v but a[%d,%d] = %v", i, j, a[i*n+j], j, i, a[j*n+i])
+			}
+		}
+	}
+	return nil
+}
+
+// cholWorker computes the lower Cholesky factor. It needs no workspace;
+// it keeps the saved L and the scalars between items.
+type cholWorker struct {
+	impl    blas.LAPACK
+	l       []float64
+	scalars [1]Scalar
+	outs    [1]Output
+}
+
+func (w *cholWorker) Run(m, n int, a []float64, save bool) (Result, error) {
+	if err := CheckFinite(m, n, a); err != nil {
+		return Result{}, err
+	}
+	if err := needSquare(m, n); err != nil {
+		return Result{}, err
+	}
+	a = a[:n*n]
+	if err := checkSymmetric(n, a); err != nil {
+		return Result{}, err
+	}
+	if info := w.impl.Dpotrf(n, a, max(1, n)); info > 0 {
+		return Result{}, &LAPACKError{Routine: "dpotrf", Info: info,
+			Reason: fmt.Sprintf("the leading minor of order %d is not positive definite", info)}
+	}
+	var logDet float64
+	for i := range n {
+		logDet += math.Log(a[i*n+i])
+	}
+	w.scalars[0] = Scalar{Name: "log_det", Value: 2 * logDet}
+	r := Result{Scalars: w.scalars[:]}
+	if save {
+		w.l = grow(w.l, n*n)
+		for i := range n {
+			row := w.l[i*n : i*n+n]
+			copy(row, a[i*n:i*n+i+1])
+			clear(row[i+1:]) // dpotrf leaves A's upper triangle there
+		}
+		w.outs[0] = Output{Name: "L", Rows: n, Cols: n, Data: w.l}
+		r.Outputs = w.outs[:]
+	}
+	return r, nil
+}
+
+// luWorker runs the det kernel, and with inv the inv kernel. The dgetri
+// workspace is sized once per n.
+type luWorker struct {
+	impl blas.LAPACK
+	inv  bool
+
+	n       int // the order the workspace was sized for
+	ipiv    []int32
+	iwork   []int32
+	work    []float64 // dgetri's optimal workspace, at least dgecon's 4n
+	lwork   int       // dgetri's optimal lwork
+	ainv    []float64 // the saved inverse
+	scalars [3]Scalar
+	outs    [1]Output
+}
+
+func (w *luWorker) prepare(n int, a []float64) {
+	if n == w.n && w.ipiv != nil {
+		return
+	}
+	w.ipiv = grow(w.ipiv, n)
+	if w.inv {
+		w.iwork = grow(w.iwork, n)
+		var q [1]float64
+		w.impl.Dgetri(n, a, max(1, n), w.ipiv, q[:], -1)
+		w.lwork = max(1, n, int(q[0]))
+		w.work = grow(w.work, max(w.lwork, 4*n))
+	}
+	w.n = n
+}
+
+// norm1 is the 1-norm (largest column sum of absolute values) of the n×n a.
+func norm1(n int, a []float64, sums []float64) float64 {
+	clear(sums[:n])
+	for i := range n {
+		for j, v := range a[i*n : i*n+n] {
+			sums[j] += math.Abs(v)
+		}
+	}
+	var m float64
+	for _, s := range sums[:n] {
+		m = max(m, s)
+	}
+	return m
+}
+
+func (w *luWorker) Run(m, n int, a []float64, save bool) (Result, error) {
+	if err := CheckFinite(m, n, a); err != nil {
+		return Result{}, err
+	}
+	if err := needSquare(m, n); err != nil {
+		return Result{}, err
+	}
+	a = a[:n*n]
+	w.prepare(n, a)
+	var anorm float64
+	if w.inv {
+		anorm = norm1(n, a, w.work) // before dgetrf overwrites A
+	}
+	info := w.impl.Dgetrf(n, a, max(1, n), w.ipiv)
+	// slogdet from U's diagonal and the parity of the interchanges.
+	sign, logAbs := 1.0, 0.0
+	for i := range n {
+		d := a[i*n+i]
+		if d < 0 {
+			sign = -sign
+		}
+		if w.ipiv[i] != int32(i+1) {
+			sign = -sign
+		}
+		logAbs += math.Log(math.Abs(d))
+	}
+	if info > 0 {
+		if w.inv {
+			return Result{}, &LAPACKError{Routine: "dgetrf", Info: info,
+				Reason: fmt.Sprintf("U(%d,%d) is exactly zero: the matrix is singular and has no inverse", info, info)}
+		}
+		sign, logAbs = 0, math.Inf(-1)
+	}
+	w.scalars[0] = Scalar{Name: "log_abs_det", Value: logAbs}
+	w.scalars[1] = Scalar{Name: "sign", Value: sign}
+	if !w.inv {
+		return Result{Scalars: w.scalars[:2]}, nil
+	}
+	rcond := w.impl.Dgecon('1', n, a, max(1, n), anorm, w.work, w.iwork)
+	w.scalars[2] = Scalar{Name: "rcond", Value: rcond}
+	if info := w.impl.Dgetri(n, a, max(1, n), w.ipiv, w.work, w.lwork); info > 0 {
+		// Not reached: dgetrf already found no zero on U's diagonal.
+		return Result{}, &LAPACKError{Routine: "dgetri", Info: info, Reason: "the matrix is singular"}
+	}
+	r := Result{Scalars: w.scalars[:3]}
+	if save {
+		w.ainv = grow(w.ainv, n*n)
+		copy(w.ainv, a)
+		w.outs[0] = Output{Name: "inv", Rows: n, Cols: n, Data: w.ainv}
+		r.Outputs = w.outs[:]
+	}
+	return r, nil
+}
+
+// qrWorker computes R's diagonal and, with save, the thin Q and R. The
+// dgeqrf and dorgqr workspaces are sized once per shape.
+type qrWorker struct {
+	impl blas.LAPACK
+
+	m, n  int // the shape the workspace was sized for
+	lwork int // max of dgeqrf's and dorgqr's optimal lwork
+	work  []float64
+	tau   []float64
+	diag  []float64
+	q, r  []float64
+	outs  [2]Output
+}
+
+func (w *qrWorker) prepare(m, n int, a []float64) {
+	if m == w.m && n == w.n && w.work != nil {
+		return
+	}
+	k := min(m, n)
+	w.tau = grow(w.tau, k)
+	w.diag = grow(w.diag, k)
+	var q [1]float64
+	w.impl.Dgeqrf(m, n, a, max(1, n), w.tau, q[:], -1)
+	lwork := int(q[0])
+	w.impl.Dorgqr(m, k, k, a, max(1, n), w.tau, q[:], -1)
+	w.lwork = max(1, m, n, lwork, int(q[0]))
+	w.work = grow(w.work, w.lwork)
+	w.m, w.n = m, n
+}
+
+func (w *qrWorker) Run(m, n int, a []float64, save bool) (Result, error) {
+	if err := CheckFinite(m, n, a); err != nil {
+		return Result{}, err
+	}
+	a = a[:m*n]
+	w.prepare(m, n, a)
+	k, lda := min(m, n), max(1, n)
+	w.impl.Dgeqrf(m, n, a, lda, w.tau, w.work, w.lwork)
+	for i := range k {
+		w.diag[i] = a[i*n+i]
+	}
+	r := Result{Values: w.diag}
+	if !save {
+		return r, nil
+	}
+	// R (k×n, upper) into its own buffer before dorgqr overwrites a.
+	w.r = grow(w.r, k*n)
+	for i := range k {
+		row := w.r[i*n : i*n+n]
+		clear(row[:i])
+		copy(row[i:], a[i*n+i:i*n+n])
+	}
+	w.impl.Dorgqr(m, k, k, a, lda, w.tau, w.work, w.lwork)
+	w.q = grow(w.q, m*k)
+	for i := range m {
+		copy(w.q[i*k:i*k+k], a[i*n:i*n+k])
+	}
+	w.outs[0] = Output{Name: "Q", Rows: m, Cols: k, Data: w.q}
+	w.outs[1] = Output{Name: "R", Rows: k, Cols: n, Data: w.r}
+	r.Outputs = w.outs[:]
+	return r, nil
+}
