@@ -55,14 +55,11 @@ type Config struct {
 	// FirstLane is the lane number of worker 0 in records: worker i
 	// reports lane FirstLane+i.
 	FirstLane int
-	// Fallback retries an item whose LAPACK routine did not converge with
-	// the other driver (kernels.Options.Fallback); its record says so.
-	Fallback bool
+	// Options are the kernel's options (fallback, symmetrize, repeat).
+	Options kernels.Options
 	// Read is how inputs are opened (matio.Options: the shape of raw .f64
 	// files).
 	Read matio.Options
-	// Symmetrize makes eigh use (A+Aᵀ)/2 (kernels.Options.Symmetrize).
-	Symmetrize bool
 	// MaxItemBytes, if positive, is the memory one item may need (its data
 	// plus the kernel's workspace, as ItemBytes estimates): a larger item is
 	// a failed record saying so, and is never decoded.
@@ -222,7 +219,7 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 			if len(cfg.CPUs) > 0 {
 				cpu = []int{cfg.CPUs[lane%len(cfg.CPUs)]}
 			}
-			w := worker{lane: cfg.FirstLane + lane, kernel: cfg.Kernel, impl: impl, save: cfg.Save, cpus: cpu, warn: cfg.Warn, opt: kernels.Options{Fallback: cfg.Fallback, Symmetrize: cfg.Symmetrize}}
+			w := worker{lane: cfg.FirstLane + lane, kernel: cfg.Kernel, impl: impl, save: cfg.Save, cpus: cpu, warn: cfg.Warn, opt: cfg.Options}
 			w.run(ctx, todo, done)
 		}()
 	}

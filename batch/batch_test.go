@@ -260,7 +260,7 @@ func TestFallbackRecorded(t *testing.T) {
 	for _, fallback := range []bool{false, true} {
 		var out syncBuffer
 		impl := &kerneltest.Failing{LAPACK: blas.Gonum{}, DgesddInfo: 7}
-		sum, err := Run(context.Background(), Config{Inputs: []string{p}, Kernel: spec, LAPACK: impl, Fallback: fallback, Out: &out})
+		sum, err := Run(context.Background(), Config{Inputs: []string{p}, Kernel: spec, LAPACK: impl, Options: kernels.Options{Fallback: fallback}, Out: &out})
 		if err != nil {
 			t.Fatal(err)
 		}

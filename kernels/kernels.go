@@ -27,6 +27,10 @@ type Spec struct {
 	Field string
 	// Pairs says Result.Values holds complex numbers as re, im pairs.
 	Pairs bool
+	// MemoryBound says the kernel streams memory rather than computing
+	// (hadamard): the planner costs it by bytes moved, never gives it inner
+	// threads, and Flops counts elementwise operations.
+	MemoryBound bool
 	// Flops estimates the floating-point operations for one rows×cols item.
 	Flops func(rows, cols int) float64
 	// New returns a worker that runs the kernel with impl and the zero
@@ -48,6 +52,9 @@ type Options struct {
 	// Symmetrize makes eigh use (A + Aᵀ)/2 instead of refusing an A that
 	// is not symmetric to 1e-12 relative.
 	Symmetrize bool
+	// Repeat is how many times hadamard squares its input; 0 means
+	// DefaultRepeat.
+	Repeat int
 }
 
 // Worker runs one kernel on one matrix at a time. A Worker is not safe for

@@ -1,6 +1,7 @@
 package kernels
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"math"
@@ -37,14 +38,14 @@ func gramSpec() Spec {
 
 func hadamardSpec() Spec {
 	return Spec{
-		Name: "hadamard",
-		Doc:  fmt.Sprintf("x = x*x elementwise, %d times (pure Go, memory-bound: the flop count understates its cost): checksum, gbytes_per_second", DefaultRepeat),
+		Name:        "hadamard",
+		MemoryBound: true,
+		Doc:         fmt.Sprintf("x = x*x elementwise, %d times (pure Go, memory-bound: the flop count understates its cost): checksum, gbytes_per_second", DefaultRepeat),
 		Flops: func(m, n int) float64 {
 			return DefaultRepeat * float64(m) * float64(n)
 		},
-	}.with(func(_ blas.LAPACK, _ Options) Worker {
-		// TODO(lead): NewHadamard(opt.Repeat) once Options has Repeat.
-		return NewHadamard(DefaultRepeat)
+	}.with(func(_ blas.LAPACK, opt Options) Worker {
+		return NewHadamard(cmp.Or(opt.Repeat, DefaultRepeat))
 	})
 }
 

@@ -88,8 +88,8 @@ type Config struct {
 	// Read is how inputs are opened (the shape of raw .f64 files); lanes
 	// get it as -shape.
 	Read matio.Options
-	// Fallback and Symmetrize are passed to each lane (batch.Config).
-	Fallback, Symmetrize bool
+	// Options are the kernel's options, passed to each lane as flags.
+	Options kernels.Options
 	// MaxItemBytes, if positive, is passed to each lane as its per-item
 	// memory cap (batch.Config.MaxItemBytes).
 	MaxItemBytes int64
@@ -698,11 +698,14 @@ func (p *pool) spawn(l *lane) {
 	l.gen++
 	l.state = starting
 	args := []string{"lane", "-kernel", p.cfg.Kernel, "-lane", strconv.Itoa(l.id)}
-	if p.cfg.Fallback {
+	if p.cfg.Options.Fallback {
 		args = append(args, "-fallback")
 	}
-	if p.cfg.Symmetrize {
+	if p.cfg.Options.Symmetrize {
 		args = append(args, "-symmetrize")
+	}
+	if p.cfg.Options.Repeat > 0 {
+		args = append(args, "-repeat", strconv.Itoa(p.cfg.Options.Repeat))
 	}
 	if len(p.cfg.Read.Shape) > 0 {
 		args = append(args, "-shape", matio.FormatShape(p.cfg.Read.Shape))

@@ -24,8 +24,8 @@ type ServeConfig struct {
 	Lane   int         // the lane number written in records
 	// Read: see batch.Config.
 	Read matio.Options
-	// Fallback and Symmetrize: see batch.Config.
-	Fallback, Symmetrize bool
+	// Options: see batch.Config.
+	Options kernels.Options
 	// MaxItemBytes and ItemBytes bound each item's memory (see batch.Config).
 	MaxItemBytes int64
 	ItemBytes    func(rows, cols int) int64
@@ -109,8 +109,7 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, cfg ServeConfig) er
 			ReadAhead:    -1,
 			MaxItemBytes: cfg.MaxItemBytes,
 			ItemBytes:    cfg.ItemBytes,
-			Fallback:     cfg.Fallback,
-			Symmetrize:   cfg.Symmetrize,
+			Options:      cfg.Options,
 			Read:         cfg.Read,
 		})
 		if err != nil {

@@ -57,6 +57,16 @@ func Estimate(flops float64, rows, cols int) Cost {
 	}
 }
 
+// EstimateMemoryBound is the model of a kernel that streams memory
+// (hadamard's x = x*x): ops elementwise operations each reading and writing
+// 8 bytes, at the single-core bandwidth measured on a 2-core EPYC (25–28
+// GB/s for a plain Go loop over 8 MB, and 52–55 GB/s with two workers: no
+// saturation at two cores). Inner BLAS threads do nothing for it.
+func EstimateMemoryBound(ops float64) Cost {
+	const bandwidth = 26e9 // bytes/s, one core
+	return Cost{Seconds1: 16 * ops / bandwidth}
+}
+
 // Contention is the slow-down of each item per additional item computed at
 // the same time (each brings its own working set to the shared caches and
 // memory bandwidth): 1.6% on a 2-core EPYC (1000×1000 SVD, 2 × 1 against

@@ -155,3 +155,20 @@ func TestLaneCPUs(t *testing.T) {
 		t.Fatal("64 CPUs handed out of 32")
 	}
 }
+
+// TestPlannerMemoryBound: a streaming kernel gets outer workers, never
+// inner threads, even for one item.
+func TestPlannerMemoryBound(t *testing.T) {
+	m := Machine{Cores: 8, InnerThreads: true, ThreadSafe: true, ProcessLanes: true}
+	for _, count := range []int{1, 3, 100} {
+		p := Choose(m, []Shape{{1000, 1000, count}}, []Cost{EstimateMemoryBound(100 * 1000 * 1000)})
+		for _, ph := range p.Phases {
+			if ph.Inner != 1 {
+				t.Fatalf("%d items: %v gives a memory-bound kernel inner threads", count, p)
+			}
+		}
+		if want := min(count, 8); p.Outer() != want {
+			t.Fatalf("%d items: %v, want %d outer", count, p, want)
+		}
+	}
+}

@@ -17,19 +17,18 @@ import (
 
 // executor runs a plan's phases one after the other.
 type executor struct {
-	host       host
-	spec       kernels.Spec
-	save       string
-	out        io.Writer
-	readAhead  int
-	pin        bool
-	fallback   bool
-	symmetrize bool
-	read       matio.Options
-	budget     int64 // bytes for items and workspace in flight; 0 = no limit
-	maxItem    int64 // the largest item to compute that fits the budget
-	warn       func(string)
-	progress   func(batch.Summary)
+	host      host
+	spec      kernels.Spec
+	save      string
+	out       io.Writer
+	readAhead int
+	pin       bool
+	opt       kernels.Options
+	read      matio.Options
+	budget    int64 // bytes for items and workspace in flight; 0 = no limit
+	maxItem   int64 // the largest item to compute that fits the budget
+	warn      func(string)
+	progress  func(batch.Summary)
 }
 
 // run gives each phase its share of the items, in the order of ins (big
@@ -89,7 +88,7 @@ func (ex executor) runInProcess(ctx context.Context, ph threads.Phase, part []ba
 		Sources: part, Kernel: ex.spec, Outer: outer, Save: ex.save, Out: ex.out,
 		ReadAhead: readAhead, Warn: ex.warn, Progress: prog,
 		MaxItemBytes: ex.budget, ItemBytes: func(m, n int) int64 { return itemBytes(ex.spec.Name, m, n) },
-		Fallback: ex.fallback, Symmetrize: ex.symmetrize, Read: ex.read,
+		Options: ex.opt, Read: ex.read,
 	}
 	if ex.pin && ph.Inner == 1 && outer > 1 && outer <= len(ex.host.usable.Preferred) {
 		cfg.CPUs = ex.host.usable.Preferred[:outer]
@@ -110,8 +109,7 @@ func (ex executor) runLanes(ctx context.Context, ph threads.Phase, part []batch.
 		Progress:     prog,
 		Warn:         ex.warn,
 		MaxItemBytes: ex.budget,
-		Fallback:     ex.fallback,
-		Symmetrize:   ex.symmetrize,
+		Options:      ex.opt,
 		Read:         ex.read,
 	})
 }

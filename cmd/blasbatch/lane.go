@@ -32,6 +32,7 @@ func cmdLane(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	lane := fs.Int("lane", 0, "the lane number written in records")
 	fallback := fs.Bool("fallback", false, "retry items whose LAPACK routine did not converge with the other driver")
 	shape := fs.String("shape", "", "shape of raw .f64 inputs")
+	repeat := fs.Int("repeat", 0, "hadamard: squarings (0: the default)")
 	symmetrize := fs.Bool("symmetrize", false, "eigh: use (A+Aᵀ)/2")
 	maxItem := fs.Int64("max-item-bytes", 0, "fail items that need more memory than this (0: no limit)")
 	fs.Usage = func() {
@@ -86,8 +87,7 @@ func cmdLane(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		Lane:         *lane,
 		Warn:         func(s string) { fmt.Fprintf(stderr, "blasbatch lane: warning: %s\n", s) },
 		MaxItemBytes: *maxItem,
-		Fallback:     *fallback,
-		Symmetrize:   *symmetrize,
+		Options:      kernels.Options{Fallback: *fallback, Symmetrize: *symmetrize, Repeat: *repeat},
 		Read:         read,
 		ItemBytes:    func(m, n int) int64 { return itemBytes(spec.Name, m, n) },
 	})

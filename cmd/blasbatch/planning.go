@@ -202,6 +202,9 @@ func (pl planner) costs(shapes []threads.Shape, w threads.Wisdom) ([]threads.Cos
 			continue
 		}
 		costs[i] = threads.Estimate(pl.spec.Flops(sh.Rows, sh.Cols), sh.Rows, sh.Cols)
+		if pl.spec.MemoryBound {
+			costs[i] = threads.EstimateMemoryBound(pl.spec.Flops(sh.Rows, sh.Cols))
+		}
 		estimated++
 	}
 	var notes []string

@@ -37,6 +37,7 @@ type runFlags struct {
 	maxMemory    string
 	fallback     bool
 	symmetrize   bool
+	repeat       int
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -60,6 +61,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.maxMemory, "max-memory", "", "memory for decoded items and workspace in flight, e.g. 4GiB or none (default: the cgroup memory limit or half of RAM, whichever is smaller)")
 	fs.BoolVar(&f.fallback, "fallback", false, "when LAPACK's routine does not converge on an item (info > 0), retry it with the slower, more robust driver (svd: dgesvd after dgesdd) and say so in its record (\"fallback\")")
 	fs.BoolVar(&f.symmetrize, "symmetrize", false, "eigh: use (A+Aᵀ)/2 for input that is not symmetric (without it such input is an item error)")
+	fs.IntVar(&f.repeat, "repeat", 0, "hadamard: how many times to square the input (0: 100, the question's example)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (for developers)")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: blasbatch run [flags] FILE|DIR...
@@ -285,7 +287,8 @@ Kernels:
 	}()
 
 	ex := executor{
-		host: host, spec: spec, save: f.save, out: jr, readAhead: f.readAhead, pin: !f.noPin, budget: budget, fallback: f.fallback, symmetrize: f.symmetrize, read: read,
+		host: host, spec: spec, save: f.save, out: jr, readAhead: f.readAhead, pin: !f.noPin, budget: budget, read: read,
+		opt:  kernels.Options{Fallback: f.fallback, Symmetrize: f.symmetrize, Repeat: f.repeat},
 		warn: func(s string) { fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", s) },
 		progress: func(s batch.Summary) {
 			s.OK += pre.OK
