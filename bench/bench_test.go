@@ -22,15 +22,24 @@ import (
 // sink keeps results alive so the compiler cannot drop the work.
 var sink batch.Summary
 
+// writeBatch writes count n×n matrices with entries in [1, 2).
 func writeBatch(b *testing.B, dir string, n, count int) []string {
+	return writeBatchWith(b, dir, n, count, func(rng *rand.Rand, a []float64, n int) {
+		for j := range a {
+			a[j] = 1 + rng.Float64()
+		}
+	})
+}
+
+// writeBatchWith writes count n×n matrices, each filled by fill from a
+// seeded generator, as .npy files in dir.
+func writeBatchWith(b *testing.B, dir string, n, count int, fill func(rng *rand.Rand, a []float64, n int)) []string {
 	b.Helper()
 	rng := rand.New(rand.NewPCG(1, 1))
 	a := make([]float64, n*n)
 	var files []string
 	for i := range count {
-		for j := range a {
-			a[j] = 1 + rng.Float64()
-		}
+		fill(rng, a, n)
 		p := filepath.Join(dir, fmt.Sprintf("m%03d.npy", i))
 		f, err := os.Create(p)
 		if err != nil {
@@ -63,14 +72,16 @@ func BenchmarkSVDVals(b *testing.B) { benchKernel(b, "svdvals") }
 
 // benchKernel times batches of n×n matrices (count per batch, so that each
 // shape does comparable work) at each in-process split.
-func benchKernel(b *testing.B, kname string) {
+func benchKernel(b *testing.B, kname string) { benchKernelWith(b, kname, writeBatch) }
+
+// benchKernelWith is benchKernel with the batch's matrices from write.
+func benchKernelWith(b *testing.B, kname string, write func(*testing.B, string, int, int) []string) {
 	spec, err := kernels.Lookup(kname)
 	if err != nil {
 		b.Fatal(err)
 	}
 	for _, sz := range []struct{ n, count int }{{64, 256}, {256, 32}, {1000, 4}} {
-		dir := b.TempDir()
-		files := writeBatch(b, dir, sz.n, sz.count)
+		files := write(b, b.TempDir(), sz.n, sz.count)
 		for _, s := range splits() {
 			name := fmt.Sprintf("n=%d/outer=%d/inner=%d", sz.n, s[0], s[1])
 			b.Run(name, func(b *testing.B) {
