@@ -21,6 +21,9 @@ type journal struct {
 	bw   *bufio.Writer
 	mode string // every | interval | end
 	last time.Time
+	// syncable: f is a regular file (a device such as /dev/null or a pipe
+	// cannot be fsynced, and need not be).
+	syncable bool
 
 	// From the file's earlier contents (resume only):
 	done     map[string]bool // inputs with an ok record
@@ -57,6 +60,9 @@ func openJournal(path string, resume bool, kernel, mode string, stdout io.Writer
 		return nil, err
 	}
 	j.f = f
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		j.syncable = true
+	}
 	j.bw = bufio.NewWriterSize(f, 256<<10)
 	return j, nil
 }
@@ -117,7 +123,7 @@ func (j *journal) Write(p []byte) (int, error) {
 	if err == nil {
 		err = j.bw.Flush()
 	}
-	if err == nil && j.f != nil && (j.mode == "every" || j.mode == "interval" && time.Since(j.last) >= syncInterval) {
+	if err == nil && j.syncable && (j.mode == "every" || j.mode == "interval" && time.Since(j.last) >= syncInterval) {
 		err = j.f.Sync()
 		j.last = time.Now()
 	}
@@ -130,8 +136,10 @@ func (j *journal) Close() error {
 	defer j.mu.Unlock()
 	err := j.bw.Flush()
 	if j.f != nil {
-		if e := j.f.Sync(); err == nil {
-			err = e
+		if j.syncable {
+			if e := j.f.Sync(); err == nil {
+				err = e
+			}
 		}
 		if e := j.f.Close(); err == nil {
 			err = e

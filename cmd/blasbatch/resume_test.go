@@ -339,3 +339,15 @@ func TestParseBytesAndFit(t *testing.T) {
 		t.Errorf("no budget changed the split")
 	}
 }
+
+// TestJSONLToDevNull: a results file that cannot be synced (a device) is
+// fine: only regular files are fsynced.
+func TestJSONLToDevNull(t *testing.T) {
+	dir := t.TempDir()
+	genFiles(t, dir, 5, 2)
+	for _, mode := range []string{"every", "interval", "end"} {
+		if code, _, stderr := runCLI(t, "run", "-quiet", "-sync", mode, "-jsonl", os.DevNull, dir); code != 0 {
+			t.Fatalf("-sync %s -jsonl %s: exit %d: %s", mode, os.DevNull, code, stderr)
+		}
+	}
+}
