@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/blasbatch/blasbatch/batch"
@@ -43,46 +45,66 @@ func (r itemRun) id(i int) string {
 	return strings.TrimSuffix(r.id0, "[0]") + "[" + strconv.Itoa(i) + "]"
 }
 
-// scanInputs reads every input's headers. A file that cannot be opened
-// counts as one bad item (it will be one failed record).
+// scanInputs reads every input's headers, on as many goroutines as Go may
+// run at once (opening thousands of small files costs more in system calls
+// than in parsing). A file that cannot be opened counts as one bad item (it
+// will be one failed record).
 func scanInputs(files []string, spec kernels.Spec, opt matio.Options) []inputFile {
-	out := make([]inputFile, 0, len(files))
-	for _, p := range files {
-		in := inputFile{path: p}
-		r, err := matio.OpenWith(p, opt)
-		if err != nil {
-			in.runs = []itemRun{{id0: p, count: 1}}
-		} else {
-			for {
-				it, err := r.Next()
-				if err == io.EOF {
-					break
-				}
-				if err != nil {
-					in.runs = append(in.runs, itemRun{id0: errorID(p, err), count: 1})
-					continue
-				}
-				// The rest of a stack has the same shape: count it, skip it.
-				n := 1 + r.Following()
-				if n > 1 {
-					if err := r.Skip(n - 1); err != nil {
-						n = 1 // cannot happen for a checked stack
-					}
-				}
-				in.runs = append(in.runs, itemRun{id0: it.ID, stack: strings.HasSuffix(it.ID, "[0]"), rows: it.Rows, cols: it.Cols, count: n})
-				in.flops = max(in.flops, spec.Flops(it.Rows, it.Cols))
+	out := make([]inputFile, len(files))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), max(1, len(files))) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				out[i] = scanInput(files[i], spec, opt)
 			}
-			r.Close()
-		}
-		for _, run := range in.runs {
-			in.items += run.count
-		}
-		if in.items > 0 {
-			in.todo = []batch.Source{{Path: p, Count: in.items}}
-		}
-		out = append(out, in)
+		}()
 	}
+	for i := range files {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
 	return out
+}
+
+// scanInput reads one input's headers.
+func scanInput(p string, spec kernels.Spec, opt matio.Options) inputFile {
+	in := inputFile{path: p}
+	r, err := matio.OpenWith(p, opt)
+	if err != nil {
+		in.runs = []itemRun{{id0: p, count: 1}}
+	} else {
+		for {
+			it, err := r.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				in.runs = append(in.runs, itemRun{id0: errorID(p, err), count: 1})
+				continue
+			}
+			// The rest of a stack has the same shape: count it, skip it.
+			n := 1 + r.Following()
+			if n > 1 {
+				if err := r.Skip(n - 1); err != nil {
+					n = 1 // cannot happen for a checked stack
+				}
+			}
+			in.runs = append(in.runs, itemRun{id0: it.ID, stack: strings.HasSuffix(it.ID, "[0]"), rows: it.Rows, cols: it.Cols, count: n})
+			in.flops = max(in.flops, spec.Flops(it.Rows, it.Cols))
+		}
+		r.Close()
+	}
+	for _, run := range in.runs {
+		in.items += run.count
+	}
+	if in.items > 0 {
+		in.todo = []batch.Source{{Path: p, Count: in.items}}
+	}
+	return in
 }
 
 // errorID is the record id of a bad item.
