@@ -91,6 +91,11 @@ type Config struct {
 type Source struct {
 	Path         string
 	First, Count int
+	// PairWith, for a pairwise kernel (matmul), is the file whose item i
+	// pairs with Path's item i; "" means Path is an .npz whose members a
+	// and b pair up. Records are "PATH,PAIRWITH" (with "[i]" for stacks),
+	// or the .npz's PATH (PATH[i]).
+	PairWith string
 }
 
 // ErrTooBig means an item needs more memory than Config.MaxItemBytes.
@@ -117,6 +122,8 @@ type entry struct {
 	rows, cols int
 	off        int
 	err        error
+	// The second matrix of a pair (rows2 > 0), after the first in the slab.
+	rows2, cols2, off2 int
 }
 
 // chunk is the unit that moves between the stages.
@@ -134,6 +141,9 @@ func (c *chunk) used() int {
 		return 0
 	}
 	e := c.entries[len(c.entries)-1]
+	if e.rows2 > 0 {
+		return e.off2 + e.rows2*e.cols2
+	}
 	return e.off + e.rows*e.cols
 }
 
@@ -205,7 +215,7 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 		defer close(readerDone)
 		defer close(todo)
 		r := reader{ctx: ctx, free: free, todo: todo, slabFloats: max(1, slabBytes/8), chunkItems: chunkItems, hook: cfg.testHook,
-			maxBytes: cfg.MaxItemBytes, itemBytes: cfg.ItemBytes, read: cfg.Read}
+			maxBytes: cfg.MaxItemBytes, itemBytes: cfg.ItemBytes, read: cfg.Read, pairwise: cfg.Kernel.Pairwise}
 		r.run(sources)
 	}()
 
@@ -270,6 +280,7 @@ type reader struct {
 	maxBytes   int64
 	itemBytes  func(rows, cols int) int64
 	read       matio.Options
+	pairwise   bool
 }
 
 func (r *reader) run(sources []Source) {
@@ -329,6 +340,10 @@ func (r *reader) fail(id string, err error) {
 }
 
 func (r *reader) file(s Source) {
+	if r.pairwise {
+		r.pairFile(s)
+		return
+	}
 	path := s.Path
 	f, err := matio.OpenWith(path, r.read)
 	if err != nil {
@@ -425,7 +440,12 @@ func (w *worker) run(ctx context.Context, todo <-chan *chunk, done chan<- *chunk
 			var secs float64
 			if err == nil {
 				t0 := time.Now()
-				res, err = kw.Run(e.rows, e.cols, c.slab[e.off:e.off+e.rows*e.cols], w.save != "")
+				a := c.slab[e.off : e.off+e.rows*e.cols]
+				if e.rows2 > 0 {
+					res, err = runPair(kw, e, a, c.slab[e.off2:e.off2+e.rows2*e.cols2], w.save != "")
+				} else {
+					res, err = kw.Run(e.rows, e.cols, a, w.save != "")
+				}
 				secs = time.Since(t0).Seconds()
 			}
 			if err == nil && w.save != "" {

@@ -31,6 +31,10 @@ type Spec struct {
 	// (hadamard): the planner costs it by bytes moved, never gives it inner
 	// threads, and Flops counts elementwise operations.
 	MemoryBound bool
+	// Pairwise says each item is a pair of matrices (matmul): the members
+	// a and b of an .npz, or two files given together (batch.Source's
+	// PairWith). Its workers are PairWorkers.
+	Pairwise bool
 	// Flops estimates the floating-point operations for one rows×cols item.
 	Flops func(rows, cols int) float64
 	// New returns a worker that runs the kernel with impl and the zero

@@ -51,8 +51,9 @@ func hadamardSpec() Spec {
 
 func matmulSpec() Spec {
 	return Spec{
-		Name: "matmul",
-		Doc:  "matrix product C = A·B of a pair (A m×k, B k×n): frobenius of C; BLAS dgemm",
+		Name:     "matmul",
+		Pairwise: true,
+		Doc:      "matrix product C = A·B of a pair (A m×k, B k×n): frobenius of C; BLAS dgemm",
 		Flops: func(m, k int) float64 {
 			// The count for A (m×k) times a B of A's transposed shape (k×m),
 			// exact for square pairs: the planner sees one shape per item.

@@ -166,8 +166,8 @@ func takeItems(srcs []batch.Source, n int) (head, tail []batch.Source) {
 			n -= s.Count
 			continue
 		}
-		head = append(head, batch.Source{Path: s.Path, First: s.First, Count: n})
-		tail = append(tail, batch.Source{Path: s.Path, First: s.First + n, Count: s.Count - n})
+		head = append(head, batch.Source{Path: s.Path, PairWith: s.PairWith, First: s.First, Count: n})
+		tail = append(tail, batch.Source{Path: s.Path, PairWith: s.PairWith, First: s.First + n, Count: s.Count - n})
 		tail = append(tail, srcs[i+1:]...)
 		return head, tail
 	}
@@ -186,7 +186,7 @@ func splitTasks(srcs []batch.Source, lanes int) []batch.Source {
 	for _, s := range srcs {
 		for first, left := s.First, s.Count; left > 0; {
 			n := min(size, left)
-			out = append(out, batch.Source{Path: s.Path, First: first, Count: n})
+			out = append(out, batch.Source{Path: s.Path, PairWith: s.PairWith, First: first, Count: n})
 			first += n
 			left -= n
 		}

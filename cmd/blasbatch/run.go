@@ -38,6 +38,7 @@ type runFlags struct {
 	fallback     bool
 	symmetrize   bool
 	repeat       int
+	pairs        pairList
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -61,6 +62,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.maxMemory, "max-memory", "", "memory for decoded items and workspace in flight, e.g. 4GiB or none (default: the cgroup memory limit or half of RAM, whichever is smaller)")
 	fs.BoolVar(&f.fallback, "fallback", false, "when LAPACK's routine does not converge on an item (info > 0), retry it with the slower, more robust driver (svd: dgesvd after dgesdd) and say so in its record (\"fallback\")")
 	fs.BoolVar(&f.symmetrize, "symmetrize", false, "eigh: use (A+Aᵀ)/2 for input that is not symmetric (without it such input is an item error)")
+	fs.Var(&f.pairs, "pair", "a pair of files for a pair kernel (matmul): `A,B` multiplies item i of A by item i of B; repeat the flag for more pairs (an .npz with members a and b is a pair by itself)")
 	fs.IntVar(&f.repeat, "repeat", 0, "hadamard: how many times to square the input (0: 100, the question's example)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (for developers)")
 	fs.Usage = func() {
@@ -111,8 +113,14 @@ Kernels:
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	if fs.NArg() == 0 {
+	if fs.NArg() == 0 && len(f.pairs) == 0 {
 		return usageErr("no inputs: give .npy/.npz files or directories (see -h)")
+	}
+	if len(f.pairs) > 0 && !spec.Pairwise {
+		return usageErr("-pair is for pair kernels (matmul); -kernel %s takes one matrix per item", spec.Name)
+	}
+	if spec.Pairwise && (f.isolate || f.outer > 1 && f.inner > 1) {
+		return usageErr("-kernel %s runs in-process only: lanes do not take pairs yet", spec.Name)
 	}
 	if f.outer < 0 || f.inner < 0 || f.readAhead < 0 {
 		return usageErr("-outer, -inner and -readahead cannot be negative")
@@ -143,7 +151,7 @@ Kernels:
 	if err != nil {
 		return usageErr("%v", err)
 	}
-	pl := planner{host: host, spec: spec, lanes: processLanesAvailable(), read: read}
+	pl := planner{host: host, spec: spec, lanes: processLanesAvailable() && !spec.Pairwise, read: read}
 	cores := pl.machine().Cores
 
 	if f.maxMemory == "" {
@@ -159,7 +167,7 @@ Kernels:
 		fmt.Fprintf(stderr, "blasbatch run: %v\n", err)
 		return exitFailed
 	}
-	ins := scanInputs(files, spec, read)
+	ins := append(scanInputs(files, spec, read), scanPairs(f.pairs, spec, read)...)
 	skipped := 0
 	if f.resume {
 		skipped = skipDone(ins, jr.isDone)
@@ -346,4 +354,24 @@ func signalExit(sig os.Signal) int {
 		return 128 + int(s)
 	}
 	return exitFailed
+}
+
+// pairList is the repeatable -pair A,B flag.
+type pairList [][2]string
+
+func (p *pairList) String() string {
+	var s []string
+	for _, q := range *p {
+		s = append(s, q[0]+","+q[1])
+	}
+	return strings.Join(s, " ")
+}
+
+func (p *pairList) Set(v string) error {
+	a, b, ok := strings.Cut(v, ",")
+	if !ok || a == "" || b == "" {
+		return fmt.Errorf("want A,B: two files, comma-separated")
+	}
+	*p = append(*p, [2]string{a, b})
+	return nil
 }
