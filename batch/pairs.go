@@ -37,82 +37,75 @@ func PairID(s Source, i int, stack bool) string {
 	return id
 }
 
-// OpenPair opens the two sides of a pair source, each positioned so that
-// its next call of Next returns its first item: the files Path and
-// PairWith, or the members a and b of the .npz Path.
-func OpenPair(s Source, opt matio.Options) (a, b *matio.Reader, err error) {
+// OpenPair opens the two sides of a pair source — the files Path and
+// PairWith, or the members a and b of the .npz Path — and advances each to
+// its first item, which it returns (its data not yet read).
+func OpenPair(s Source, opt matio.Options) (a, b *matio.Reader, ia, ib matio.Item, err error) {
 	if s.PairWith != "" {
-		if a, err = matio.OpenWith(s.Path, opt); err != nil {
-			return nil, nil, err
+		if a, ia, err = openFirst(s.Path, "", opt); err != nil {
+			return nil, nil, ia, ib, err
 		}
-		if b, err = matio.OpenWith(s.PairWith, opt); err != nil {
+		if b, ib, err = openFirst(s.PairWith, "", opt); err != nil {
 			a.Close()
-			return nil, nil, err
+			return nil, nil, ia, ib, err
 		}
-		return a, b, nil
+		return a, b, ia, ib, nil
 	}
-	if a, err = openMember(s.Path, "a", opt); err != nil {
-		return nil, nil, err
+	if a, ia, err = openFirst(s.Path, "a", opt); err != nil {
+		return nil, nil, ia, ib, err
 	}
-	if b, err = openMember(s.Path, "b", opt); err != nil {
+	if b, ib, err = openFirst(s.Path, "b", opt); err != nil {
 		a.Close()
-		return nil, nil, err
+		return nil, nil, ia, ib, err
 	}
-	return a, b, nil
+	return a, b, ia, ib, nil
 }
 
-// openMember opens path and passes over the items before the .npz member
-// name, so that the next Next returns its first item.
-func openMember(path, name string, opt matio.Options) (*matio.Reader, error) {
-	before := 0
+// openFirst opens path and advances to its first item, or with member to
+// the first item of that .npz member.
+func openFirst(path, member string, opt matio.Options) (*matio.Reader, matio.Item, error) {
 	r, err := matio.OpenWith(path, opt)
 	if err != nil {
-		return nil, err
+		return nil, matio.Item{}, err
 	}
 	for {
 		it, err := r.Next()
-		if err == io.EOF {
+		switch {
+		case err == io.EOF && member != "":
 			r.Close()
-			return nil, fmt.Errorf("%w: no member %q: a pair kernel needs pairs (an .npz with members a and b, or -pair A,B)", ErrPair, name)
+			return nil, it, fmt.Errorf("%w: no member %q: a pair kernel needs pairs (an .npz with members a and b, or -pair A,B)", ErrPair, member)
+		case member == "" || err == nil && (it.ID == path+":"+member || it.ID == path+":"+member+"[0]"):
+			if err != nil {
+				r.Close()
+				return nil, it, err
+			}
+			return r, it, nil
+		case err == nil && r.Following() > 0:
+			r.Skip(r.Following()) // the rest of another member's stack
 		}
-		if err == nil && (it.ID == path+":"+name || it.ID == path+":"+name+"[0]") {
-			break
-		}
-		if err == nil && r.Following() > 0 {
-			n := r.Following()
-			r.Skip(n)
-			before += n
-		}
-		before++
 	}
-	r.Close()
-	if r, err = matio.OpenWith(path, opt); err != nil {
-		return nil, err
-	}
-	if err := r.Skip(before); err != nil {
-		r.Close()
-		return nil, err
-	}
-	return r, nil
 }
 
 // pairFile reads the pairs of s into chunks: item i of each side makes one
 // entry holding both matrices.
 func (r *reader) pairFile(s Source) {
-	ra, rb, err := OpenPair(s, r.read)
+	ra, rb, ia, ib, err := OpenPair(s, r.read)
 	if err != nil {
 		r.fail(PairID(s, 0, false), err)
 		return
 	}
 	defer ra.Close()
 	defer rb.Close()
+	stack := strings.HasSuffix(ia.ID, "]") || strings.HasSuffix(ib.ID, "]")
 	for i := 0; (s.Count == 0 || i < s.First+s.Count) && r.ctx.Err() == nil; i++ {
-		ia, errA := ra.Next()
-		ib, errB := rb.Next()
+		var errA, errB error
+		if i > 0 {
+			ia, errA = ra.Next()
+			ib, errB = rb.Next()
+		}
 		if errA == io.EOF && errB == io.EOF {
 			return
 		}
-		stack := strings.HasSuffix(ia.ID, "]") || strings.HasSuffix(ib.ID, "]")
 		id := PairID(s, i, stack)
 		if i < s.First {
 			continue

@@ -116,18 +116,13 @@ func scanInput(p string, spec kernels.Spec, opt matio.Options) inputFile {
 // b, or two files): its items are the pairs, shaped as their first side.
 func scanPair(s batch.Source, spec kernels.Spec, opt matio.Options) inputFile {
 	in := inputFile{path: s.Path, pairWith: s.PairWith}
-	ra, rb, err := batch.OpenPair(s, opt)
+	ra, rb, ia, _, err := batch.OpenPair(s, opt)
 	if err != nil {
 		in.runs = []itemRun{{id0: batch.PairID(s, 0, false), count: 1}}
 	} else {
-		ia, err := ra.Next()
-		if err != nil {
-			in.runs = []itemRun{{id0: batch.PairID(s, 0, false), count: 1}}
-		} else {
-			stack := strings.HasSuffix(ia.ID, "]")
-			in.runs = []itemRun{{id0: batch.PairID(s, 0, stack), stack: stack, rows: ia.Rows, cols: ia.Cols, count: 1 + ra.Following()}}
-			in.flops = spec.Flops(ia.Rows, ia.Cols)
-		}
+		stack := strings.HasSuffix(ia.ID, "]")
+		in.runs = []itemRun{{id0: batch.PairID(s, 0, stack), stack: stack, rows: ia.Rows, cols: ia.Cols, count: 1 + ra.Following()}}
+		in.flops = spec.Flops(ia.Rows, ia.Cols)
 		ra.Close()
 		rb.Close()
 	}
