@@ -21,6 +21,13 @@ type Cost struct {
 	// share (Amdahl's law): on k threads an item takes
 	// Seconds1·((1−p) + p/k), before contention.
 	Parallel float64
+	// Saturated, when positive, is the time of one item while SaturatedAt
+	// items run at once (measured): for a memory-bound kernel that is
+	// what the shared memory bandwidth allows. With o items at once an
+	// item then takes at least o/SaturatedAt × Saturated, so outer workers
+	// past the point where bandwidth runs out stop helping.
+	Saturated   float64 `json:",omitempty"`
+	SaturatedAt int     `json:",omitempty"`
 }
 
 // Inner returns the time of one item on k inner threads, alone.
@@ -227,7 +234,8 @@ func simulate(items []item, o, i int) float64 {
 	if len(items) == 0 {
 		return 0
 	}
-	slow := 1 + Contention*float64(min(o, len(items))-1)
+	busy := min(o, len(items))
+	slow := 1 + Contention*float64(busy-1)
 	free := make([]float64, o)
 	for _, it := range items {
 		k := 0
@@ -236,7 +244,12 @@ func simulate(items []item, o, i int) float64 {
 				k = j
 			}
 		}
-		free[k] += it.cost.Inner(i) * slow
+		t := it.cost.Inner(i) * slow
+		if c := it.cost; c.Saturated > 0 && c.SaturatedAt > 0 {
+			// Measured: the shared bandwidth, not the generic contention.
+			t = max(it.cost.Inner(i), float64(busy)/float64(c.SaturatedAt)*c.Saturated)
+		}
+		free[k] += t
 	}
 	end := 0.0
 	for _, f := range free {

@@ -172,3 +172,20 @@ func TestPlannerMemoryBound(t *testing.T) {
 		}
 	}
 }
+
+// TestPlannerBandwidthSaturation: a memory-bound kernel measured to take
+// 2× as long per item with 16 at once as alone (bandwidth runs out at 8)
+// gets no more outer workers than help: 8, not 16.
+func TestPlannerBandwidthSaturation(t *testing.T) {
+	m := Machine{Cores: 16, InnerThreads: true, ThreadSafe: true}
+	c := EstimateMemoryBound(100 * 2000 * 2000)
+	c.Saturated, c.SaturatedAt = 2*c.Seconds1, 16
+	p := Choose(m, []Shape{{2000, 2000, 32}}, []Cost{c})
+	if p.Outer() != 8 || p.Inner() != 1 {
+		t.Fatalf("%v, want 8 × 1: workers past bandwidth saturation do not help", p)
+	}
+	c.Saturated = 0 // not measured: every core
+	if p := Choose(m, []Shape{{2000, 2000, 32}}, []Cost{c}); p.Outer() != 16 {
+		t.Fatalf("unmeasured: %v, want 16 × 1", p)
+	}
+}

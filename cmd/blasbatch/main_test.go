@@ -402,3 +402,23 @@ func TestRawWithShape(t *testing.T) {
 		t.Fatalf("bad -shape: exit %d", code)
 	}
 }
+
+// TestMeasureMemoryBound: -plan measure times a memory-bound kernel with
+// every core at once and keeps that in wisdom for the planner.
+func TestMeasureMemoryBound(t *testing.T) {
+	dir := t.TempDir()
+	genFiles(t, dir, 64, 3)
+	wisdom := filepath.Join(t.TempDir(), "w.json")
+	code, out, stderr := runCLI(t, "plan", "-kernel", "hadamard", "-plan", "measure", "-wisdom", wisdom, dir)
+	if code != 0 {
+		t.Fatal(stderr)
+	}
+	h, _ := probeHost()
+	if h.usable.Cores() > 1 && !strings.Contains(out, "at once") {
+		t.Fatalf("no concurrent measurement: %s", out)
+	}
+	raw, _ := os.ReadFile(wisdom)
+	if h.usable.Cores() > 1 && !strings.Contains(string(raw), "Saturated") {
+		t.Fatalf("wisdom lacks the saturated time: %s", raw)
+	}
+}

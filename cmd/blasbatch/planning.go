@@ -250,7 +250,9 @@ func (pl planner) costs(shapes []threads.Shape, w threads.Wisdom) ([]threads.Cos
 			// Scale the measured item's time to this shape by flops.
 			c := e.Cost
 			if f := pl.spec.Flops(e.Rows, e.Cols); f > 0 {
-				c.Seconds1 *= pl.spec.Flops(sh.Rows, sh.Cols) / f
+				scale := pl.spec.Flops(sh.Rows, sh.Cols) / f
+				c.Seconds1 *= scale
+				c.Saturated *= scale
 			}
 			costs[i] = c
 			measured++
@@ -305,10 +307,48 @@ func (pl planner) measure(ins []inputFile, shapes []threads.Shape, w *threads.Wi
 			}
 		}
 		c := threads.FitCost(t1, tk, k)
+		if pl.spec.MemoryBound && cores > 1 {
+			// Every core at once on its own copy: what the shared memory
+			// bandwidth allows each item.
+			c.Saturated, c.SaturatedAt = pl.timeConcurrent(sh, a, cores), cores
+			notes = append(notes, fmt.Sprintf("measured %d×%d with %d at once: %.4gs each (%.4gs alone)", sh.Rows, sh.Cols, cores, c.Saturated, t1))
+		}
 		w.Learn(pl.key(sh.Rows, sh.Cols), threads.WisdomEntry{Cost: c, Rows: sh.Rows, Cols: sh.Cols, Measured: time.Now().UTC()})
 		notes = append(notes, fmt.Sprintf("measured %d×%d: %.4gs on 1 thread, %.4gs on %d (parallel fraction %.2f)", sh.Rows, sh.Cols, t1, tk, k, c.Parallel))
 	}
 	return notes, nil
+}
+
+// timeConcurrent runs the kernel on n copies of a at once, each on its own
+// locked thread pinned to its own CPU, and returns the slowest one's time.
+func (pl planner) timeConcurrent(sh threads.Shape, a []float64, n int) float64 {
+	times := make([]float64, n)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for j := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			runtime.LockOSThread() // exits with the goroutine: the pin goes too
+			if j < len(pl.host.usable.Preferred) {
+				threads.Pin([]int{pl.host.usable.Preferred[j]})
+			}
+			w := pl.spec.New(blas.Default())
+			buf := make([]float64, len(a))
+			<-start
+			copy(buf, a)
+			t0 := time.Now()
+			w.Run(sh.Rows, sh.Cols, buf, false)
+			times[j] = time.Since(t0).Seconds()
+		}()
+	}
+	close(start)
+	wg.Wait()
+	worst := 0.0
+	for _, t := range times {
+		worst = max(worst, t)
+	}
+	return worst
 }
 
 // firstItem reads the data of the first item of shape sh.
