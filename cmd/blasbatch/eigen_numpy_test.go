@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"math"
 	"os"
@@ -36,20 +35,7 @@ type eigenRecord struct {
 
 func parseEigenRecords(t *testing.T, jsonl string) map[string]eigenRecord {
 	t.Helper()
-	recs := map[string]eigenRecord{}
-	sc := bufio.NewScanner(strings.NewReader(jsonl))
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		var r eigenRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("record is not JSON: %v: %q", err, sc.Text())
-		}
-		if _, dup := recs[r.Input]; dup {
-			t.Fatalf("two records for %s", r.Input)
-		}
-		recs[r.Input] = r
-	}
-	return recs
+	return recordsByInput(t, jsonl, func(r eigenRecord) string { return r.Input })
 }
 
 func eigenFixtures(t *testing.T, py, dir string) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"math"
 	"os"
@@ -149,21 +148,5 @@ func deref(p *float64) any {
 
 func parseFactorRecords(t *testing.T, jsonl string) map[string]factorRecord {
 	t.Helper()
-	recs := map[string]factorRecord{}
-	sc := bufio.NewScanner(strings.NewReader(jsonl))
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		var r factorRecord
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("record is not JSON: %v: %q", err, sc.Text())
-		}
-		if _, dup := recs[r.Input]; dup {
-			t.Fatalf("two records for %s", r.Input)
-		}
-		recs[r.Input] = r
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return recs
+	return recordsByInput(t, jsonl, func(r factorRecord) string { return r.Input })
 }

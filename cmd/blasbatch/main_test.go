@@ -43,21 +43,32 @@ func runCLI(t *testing.T, args ...string) (int, string, string) {
 
 func parseRecords(t *testing.T, jsonl string) map[string]record {
 	t.Helper()
-	recs := map[string]record{}
+	recs := recordsByInput(t, jsonl, func(r record) string { return r.Input })
+	for _, r := range recs {
+		if r.Lane == nil {
+			t.Fatalf("record without lane: %+v", r)
+		}
+	}
+	return recs
+}
+
+// recordsByInput parses JSON Lines records into R, keyed by input;
+// a line that is not JSON or a second record for one input fails the test.
+func recordsByInput[R any](t *testing.T, jsonl string, input func(R) string) map[string]R {
+	t.Helper()
+	recs := map[string]R{}
 	sc := bufio.NewScanner(strings.NewReader(jsonl))
 	sc.Buffer(nil, 64<<20)
 	for sc.Scan() {
-		var r record
+		var r R
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			t.Fatalf("record is not JSON: %v: %q", err, sc.Text())
 		}
-		if _, dup := recs[r.Input]; dup {
-			t.Fatalf("two records for %s", r.Input)
+		id := input(r)
+		if _, dup := recs[id]; dup {
+			t.Fatalf("two records for %s", id)
 		}
-		if r.Lane == nil {
-			t.Fatalf("record without lane: %q", sc.Text())
-		}
-		recs[r.Input] = r
+		recs[id] = r
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"encoding/json"
 	"math"
 	"os"
@@ -24,24 +23,7 @@ const productsRelTol = 1e-12
 // scalar fields (null stays nil).
 func scalarRecords(t *testing.T, jsonl string) map[string]map[string]any {
 	t.Helper()
-	recs := map[string]map[string]any{}
-	sc := bufio.NewScanner(strings.NewReader(jsonl))
-	sc.Buffer(nil, 64<<20)
-	for sc.Scan() {
-		var r map[string]any
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("record is not JSON: %v: %q", err, sc.Text())
-		}
-		id, _ := r["input"].(string)
-		if _, dup := recs[id]; dup {
-			t.Fatalf("two records for %s", id)
-		}
-		recs[id] = r
-	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return recs
+	return recordsByInput(t, jsonl, func(r map[string]any) string { id, _ := r["input"].(string); return id })
 }
 
 // TestProductsNumPy: gram's trace and frobenius agree with NumPy's A @ A.T
