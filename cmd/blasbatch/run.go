@@ -71,8 +71,10 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 Runs a kernel over every matrix in the inputs and writes one JSON Lines
 record per matrix, in order of completion. Inputs are .npy files (a 2-D
 array is one matrix, a 3-D array of shape (k,m,n) is k matrices, ids
-PATH[i]) and .npz archives (members PATH:NAME, PATH:NAME[i]); a directory
-stands for its .npy and .npz files, sorted.
+PATH[i]), .npz archives (members PATH:NAME, PATH:NAME[i]), Matrix Market
+.mtx, .csv/.tsv, and raw little-endian .f64 (shape from -shape or a
+FILE.f64.shape sidecar); a directory stands for its files of those kinds,
+sorted. Pair kernels (matmul) take an .npz's members a and b, or -pair A,B.
 
 Splits: -outer N -inner 1 computes N matrices at once, one BLAS thread each;
 -outer 1 -inner K gives one matrix K BLAS threads; -outer N -inner K runs N
