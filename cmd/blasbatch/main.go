@@ -25,6 +25,7 @@ Usage:
   blasbatch topo [-json]              CPU topology, affinity, cgroup quota and cpuset
   blasbatch plan [flags] FILE|DIR...  show the split run would choose, and why, without running
   blasbatch scale [flags]             the scaling table: every outer × inner split on a generated workload
+  blasbatch merge -jsonl FILE [INPUTS] merge a sharded run's results, check nothing is missing
   blasbatch gen [flags]               write random matrices as .npy files (the question's workload)
 
 Run "blasbatch COMMAND -h" for a command's flags. Flags take one or two
@@ -56,6 +57,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return cmdGen(args[1:], stdout, stderr)
 	case "scale":
 		return cmdScale(args[1:], stdout, stderr)
+	case "merge":
+		return cmdMerge(args[1:], stdout, stderr)
 	case "topo":
 		return cmdTopo(args[1:], stdout, stderr)
 	case "plan":

@@ -39,6 +39,8 @@ type runFlags struct {
 	symmetrize   bool
 	repeat       int
 	pairs        pairList
+	shard        string
+	shards       int
 }
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -62,6 +64,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.maxMemory, "max-memory", "", "memory for decoded items and workspace in flight, e.g. 4GiB or none (default: the cgroup memory limit or half of RAM, whichever is smaller)")
 	fs.BoolVar(&f.fallback, "fallback", false, "when LAPACK's routine does not converge on an item (info > 0), retry it with the slower, more robust driver (svd: dgesvd after dgesdd) and say so in its record (\"fallback\")")
 	fs.BoolVar(&f.symmetrize, "symmetrize", false, "eigh: use (A+Aᵀ)/2 for input that is not symmetric (without it such input is an item error)")
+	fs.StringVar(&f.shard, "shard", defaultShard(), "run only shard `I/N` of the items (dealt by estimated cost, so one big file spreads across shards); auto: from a Slurm array task's SLURM_ARRAY_TASK_* or a Kubernetes Indexed Job's JOB_COMPLETION_INDEX with -shards; results go to FILE.shard-000I-of-000N.jsonl beside -jsonl FILE")
+	fs.IntVar(&f.shards, "shards", 0, "with -shard auto in a Kubernetes Indexed Job: the number of shards N")
 	fs.Var(&f.pairs, "pair", "a pair of files for a pair kernel (matmul): `A,B` multiplies item i of A by item i of B; repeat the flag for more pairs (an .npz with members a and b is a pair by itself)")
 	fs.IntVar(&f.repeat, "repeat", 0, "hadamard: how many times to square the input (0: 100, the question's example)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (for developers)")
@@ -160,6 +164,14 @@ Kernels:
 		budget = defaultMemoryBudget(host.usable.Cgroup.MemoryLimit)
 	}
 
+	sh, err := parseShard(f.shard, f.shards, os.Getenv)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	if sh.active() && f.jsonl != "" && f.jsonl != "-" {
+		f.jsonl = shardPath(f.jsonl, sh)
+	}
+
 	// The journal first: with -resume it says which items are done.
 	jr, err := openJournal(f.jsonl, f.resume, spec.Name, f.sync, stdout)
 	if err != nil {
@@ -170,6 +182,16 @@ Kernels:
 		return exitFailed
 	}
 	ins := append(scanInputs(files, spec, read), scanPairs(f.pairs, spec, read)...)
+	if sh.active() {
+		applyShard(ins, sh, spec)
+		if !f.quiet {
+			fmt.Fprintf(stderr, "blasbatch run: shard %d of %d (%s): %d item(s)", sh.index, sh.count, sh.from, totalItems(ins))
+			if f.jsonl != "" && f.jsonl != "-" {
+				fmt.Fprintf(stderr, ", results in %s", f.jsonl)
+			}
+			fmt.Fprintln(stderr)
+		}
+	}
 	skipped := 0
 	if f.resume {
 		skipped = skipDone(ins, jr.isDone)
