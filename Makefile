@@ -16,12 +16,13 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 DEB_PACKAGES := build-essential pkg-config libopenblas-dev liblapacke-dev \
                 python3 python3-numpy python3-joblib hyperfine time bc
 
-.PHONY: help deps build test test-short test-purego lint bench demo anchor docker-check clean
+.PHONY: help deps build test test-short test-purego test-slurm lint bench demo anchor docker-check clean
 
 help:
 	@echo "make deps         install the Debian packages blasbatch needs (as root)"
 	@echo "make build        build $(BIN)"
 	@echo "make test         the whole test suite (race detector on, NumPy interop included)"
+	@echo "make test-slurm   a real one-node Slurm (as root): array job, merge, cancel and resubmit"
 	@echo "make lint         gofmt -s, go vet, staticcheck: fails if anything is printed"
 	@echo "make bench        Go benchmarks (kernels, splits) for benchstat"
 	@echo "make demo         deps + build + the question's workload on this machine"
@@ -44,6 +45,9 @@ build:
 test: build
 	BLASBATCH_REQUIRE_NUMPY=1 $(GO) test -race -count=1 $(PKGS)
 	CGO_ENABLED=0 $(GO) test -count=1 $(PKGS)
+
+test-slurm: build
+	scripts/test-slurm.sh
 
 test-short:
 	$(GO) test -short $(PKGS)

@@ -25,6 +25,7 @@ Usage:
   blasbatch topo [-json]              CPU topology, affinity, cgroup quota and cpuset
   blasbatch plan [flags] FILE|DIR...  show the split run would choose, and why, without running
   blasbatch scale [flags]             the scaling table: every outer × inner split on a generated workload
+  blasbatch slurm -array N -- run ...  write (and -submit) a Slurm array job of shards and its merge job
   blasbatch merge -jsonl FILE [INPUTS] merge a sharded run's results, check nothing is missing
   blasbatch gen [flags]               write random matrices as .npy files (the question's workload)
 
@@ -57,6 +58,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return cmdGen(args[1:], stdout, stderr)
 	case "scale":
 		return cmdScale(args[1:], stdout, stderr)
+	case "slurm":
+		return cmdSlurm(args[1:], stdout, stderr)
 	case "merge":
 		return cmdMerge(args[1:], stdout, stderr)
 	case "topo":

@@ -149,8 +149,9 @@ func errorID(path string, err error) string {
 	return path
 }
 
-// skipDone drops the items done says are done from each input's todo and
-// returns how many it dropped.
+// skipDone drops the items done says are done from each input's todo (the
+// rest of todo is kept as it is, a shard's selection included) and returns
+// how many it dropped.
 func skipDone(ins []inputFile, done func(id string) bool) int {
 	skipped := 0
 	for k := range ins {
@@ -164,11 +165,20 @@ func skipDone(ins []inputFile, done func(id string) bool) int {
 			}
 			todo = append(todo, batch.Source{Path: in.path, PairWith: in.pairWith, First: i, Count: 1})
 		}
+		// Only the items still to compute (a shard's, say) are looked at.
+		want := map[int]bool{}
+		for _, s := range in.todo {
+			for i := s.First; i < s.First+s.Count; i++ {
+				want[i] = true
+			}
+		}
 		for _, run := range in.runs {
 			for i := range run.count {
-				if done(run.id(i)) {
+				switch {
+				case !want[idx]:
+				case done(run.id(i)):
 					skipped++
-				} else {
+				default:
 					add(idx)
 				}
 				idx++

@@ -43,7 +43,9 @@ type runFlags struct {
 	shards       int
 }
 
-func cmdRun(args []string, stdout, stderr io.Writer) int {
+// newRunFlags defines run's flags on a new flag set; slurm parses the run
+// command it wraps with it too.
+func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var f runFlags
@@ -69,6 +71,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	fs.Var(&f.pairs, "pair", "a pair of files for a pair kernel (matmul): `A,B` multiplies item i of A by item i of B; repeat the flag for more pairs (an .npz with members a and b is a pair by itself)")
 	fs.IntVar(&f.repeat, "repeat", 0, "hadamard: how many times to square the input (0: 100, the question's example)")
 	fs.StringVar(&f.cpuProfile, "cpuprofile", "", "write a Go CPU profile of the run to `FILE` (for developers)")
+	return fs, &f
+}
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	fs, fp := newRunFlags(stderr)
+	f := fp
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: blasbatch run [flags] FILE|DIR...
 
