@@ -79,7 +79,7 @@ func TestNumPyTextFormats(t *testing.T) {
 		}
 		want := bytesFloat64(raw)
 		path := filepath.Join(dir, e.File)
-		evs := readAllWith(t, path, Options{Shape: e.Shape})
+		evs := readAllWith(t, path, Options{Shape: e.Shape}, nil)
 		if len(evs) != e.K {
 			t.Errorf("%s: %d items, want %d: %+v", e.File, len(evs), e.K, evs)
 			continue

@@ -29,42 +29,6 @@ type formatCase struct {
 	atRead bool
 }
 
-// readAllWith is readAll with options.
-func readAllWith(t testing.TB, path string, opt Options) []event {
-	t.Helper()
-	r, err := OpenWith(path, opt)
-	if err != nil {
-		t.Fatalf("OpenWith: %v", err)
-	}
-	defer r.Close()
-	var evs []event
-	for i := 0; ; i++ {
-		if i > 1000 {
-			t.Fatal("Next never returns io.EOF")
-		}
-		it, err := r.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			evs = append(evs, event{Err: err})
-			continue
-		}
-		if f := r.Following(); f != 0 && !strings.HasSuffix(it.ID, "]") {
-			t.Errorf("%s: Following = %d for a single item", it.ID, f)
-		}
-		ev := event{ID: it.ID, Rows: it.Rows, Cols: it.Cols, Vals: make([]float64, it.Rows*it.Cols)}
-		if err := r.Read(ev.Vals); err != nil {
-			ev.Err = err
-		}
-		evs = append(evs, ev)
-	}
-	if _, err := r.Next(); err != io.EOF {
-		t.Errorf("Next after io.EOF = %v, want io.EOF", err)
-	}
-	return evs
-}
-
 func runFormatCases(t *testing.T, cases []formatCase) {
 	t.Helper()
 	for _, c := range cases {
@@ -78,7 +42,7 @@ func runFormatCases(t *testing.T, cases []formatCase) {
 			if c.shape != "" {
 				writeFile(t, dir, name+".shape", []byte(c.shape))
 			}
-			evs := readAllWith(t, path, c.opt)
+			evs := readAllWith(t, path, c.opt, nil)
 			if c.err != nil {
 				if len(evs) != 1 {
 					t.Fatalf("%d events, want 1 error: %+v", len(evs), evs)
@@ -313,7 +277,7 @@ func TestHugeClaims(t *testing.T) {
 		path := writeFile(t, dir, name, []byte(body))
 		before := heapAllocs()
 		start := time.Now()
-		evs := readAllWith(t, path, opts[name])
+		evs := readAllWith(t, path, opts[name], nil)
 		if len(evs) != 1 || !errors.Is(evs[0].Err, ErrTooLarge) {
 			t.Errorf("%s: %+v, want one ErrTooLarge", name, evs)
 			continue
@@ -360,7 +324,7 @@ func TestUnrecognised(t *testing.T) {
 	}
 	raw := append([]byte("PK\x03\x04\x00\x00\x00\x00"), npy[:8]...)
 	p = writeFile(t, dir, "z.f64", raw)
-	evs := readAllWith(t, p, Options{Shape: []int{2, 1}})
+	evs := readAllWith(t, p, Options{Shape: []int{2, 1}}, nil)
 	if len(evs) != 1 || evs[0].Err != nil || !sameBits(evs[0].Vals, bytesFloat64(raw)) {
 		t.Errorf(".f64 starting with a zip signature: %+v", evs)
 	}
@@ -430,7 +394,7 @@ func TestRaw(t *testing.T) {
 	}
 	// The option is ignored for formats with their own shape.
 	p := writeFile(t, t.TempDir(), "s.csv", []byte("1,2\n"))
-	if evs := readAllWith(t, p, Options{Shape: []int{2, 1}}); len(evs) != 1 || evs[0].Rows != 1 || evs[0].Cols != 2 {
+	if evs := readAllWith(t, p, Options{Shape: []int{2, 1}}, nil); len(evs) != 1 || evs[0].Rows != 1 || evs[0].Cols != 2 {
 		t.Errorf("shape option on a .csv: %+v", evs)
 	}
 }
@@ -445,7 +409,7 @@ func TestRawSkip(t *testing.T) {
 	}
 	path := writeFile(t, t.TempDir(), "s.f64", float64Bytes(vals))
 	opt := Options{Shape: []int{k, m, n}}
-	all := readAllWith(t, path, opt)
+	all := readAllWith(t, path, opt, nil)
 	for skip := 0; skip <= k+1; skip++ {
 		r, err := OpenWith(path, opt)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -170,9 +171,17 @@ type event struct {
 // where read(i) is true (all if read is nil). A Next error becomes an event.
 func readAll(t testing.TB, path string, read func(int) bool) []event {
 	t.Helper()
-	r, err := Open(path)
+	return readAllWith(t, path, Options{}, read)
+}
+
+// readAllWith is readAll with options. Every error must be an *Error naming
+// the file or item, and Following must be 0 for an item that is not part of
+// a stack.
+func readAllWith(t testing.TB, path string, opt Options, read func(int) bool) []event {
+	t.Helper()
+	r, err := OpenWith(path, opt)
 	if err != nil {
-		t.Fatalf("Open: %v", err)
+		t.Fatalf("OpenWith: %v", err)
 	}
 	defer r.Close()
 	var evs []event
@@ -188,6 +197,9 @@ func readAll(t testing.TB, path string, read func(int) bool) []event {
 			checkError(t, err, path)
 			evs = append(evs, event{Err: err})
 			continue
+		}
+		if f := r.Following(); f != 0 && !strings.HasSuffix(it.ID, "]") {
+			t.Errorf("%s: Following = %d for a single item", it.ID, f)
 		}
 		ev := event{ID: it.ID, Rows: it.Rows, Cols: it.Cols}
 		if read == nil || read(len(evs)) {
