@@ -363,7 +363,7 @@ func (r *reader) file(s Source) {
 			return
 		}
 		if err != nil {
-			r.fail(errorInput(path, err), err)
+			r.fail(matio.ErrorID(path, err), err)
 			continue
 		}
 		if r.maxBytes > 0 {
@@ -388,16 +388,6 @@ func (r *reader) file(s Source) {
 		}
 		c.entries = append(c.entries, entry{id: it.ID, rows: it.Rows, cols: it.Cols, off: off})
 	}
-}
-
-// errorInput is the "input" of a record for an item the reader could not
-// identify fully: the item's id when the error names one, else the path.
-func errorInput(path string, err error) string {
-	var me *matio.Error
-	if errors.As(err, &me) {
-		return me.ID()
-	}
-	return path
 }
 
 // worker runs the kernel on the items of each chunk and encodes the records.
@@ -480,12 +470,7 @@ func ItemFailureRecord(kernel, id string, rows, cols, lane int, msg string) []by
 // before it reached the pipeline (a path that does not exist).
 func FailureRecord(spec kernels.Spec, err error) []byte {
 	enc := encoder{kernel: spec.Name, field: spec.Field, lane: -1}
-	id := ""
-	var me *matio.Error
-	if errors.As(err, &me) {
-		id = me.Path
-	}
-	return enc.failure(nil, errorInput(id, err), 0, 0, err.Error())
+	return enc.failure(nil, matio.ErrorID("", err), 0, 0, err.Error())
 }
 
 // itemError is the message of a failed record: it names the input and the

@@ -632,19 +632,9 @@ func itemAt(path string, i int, opt matio.Options) (id string, rows, cols int, e
 		return "", 0, 0, false, false
 	}
 	if err != nil {
-		return errorID(path, err), 0, 0, true, false
+		return matio.ErrorID(path, err), 0, 0, true, false
 	}
 	return it.ID, it.Rows, it.Cols, true, false
-}
-
-// errorID is the input of a record for an item that Next reports as bad, as
-// batch writes it: the id the error names, else the path.
-func errorID(path string, err error) string {
-	var me *matio.Error
-	if errors.As(err, &me) {
-		return me.ID()
-	}
-	return path
 }
 
 // abandon fails every queued item once no lane is left.
@@ -681,7 +671,7 @@ func forItems(src batch.Source, opt matio.Options, f func(id string, rows, cols 
 			return
 		}
 		if err != nil {
-			f(errorID(src.Path, err), 0, 0)
+			f(matio.ErrorID(src.Path, err), 0, 0)
 			continue
 		}
 		f(it.ID, it.Rows, it.Cols)

@@ -118,3 +118,14 @@ func causef(kind, cause error, format string, args ...any) error {
 
 // ID is the identity of the file or item the error is about, as [Item.ID].
 func (e *Error) ID() string { return itemID(e.Path, e.Item) }
+
+// ErrorID is the identity a record should give an item that failed with
+// err while reading path: the file or item the error names (an *Error's
+// ID), else path.
+func ErrorID(path string, err error) string {
+	var me *Error
+	if errors.As(err, &me) {
+		return me.ID()
+	}
+	return path
+}

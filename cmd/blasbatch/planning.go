@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -88,7 +87,7 @@ func scanInput(p string, spec kernels.Spec, opt matio.Options) inputFile {
 				break
 			}
 			if err != nil {
-				in.runs = append(in.runs, itemRun{id0: errorID(p, err), count: 1})
+				in.runs = append(in.runs, itemRun{id0: matio.ErrorID(p, err), count: 1})
 				continue
 			}
 			// The rest of a stack has the same shape: count it, skip it.
@@ -138,15 +137,6 @@ func scanPairs(pairs [][2]string, spec kernels.Spec, opt matio.Options) []inputF
 		out = append(out, scanPair(batch.Source{Path: p[0], PairWith: p[1]}, spec, opt))
 	}
 	return out
-}
-
-// errorID is the record id of a bad item.
-func errorID(path string, err error) string {
-	var me *matio.Error
-	if errors.As(err, &me) {
-		return me.ID()
-	}
-	return path
 }
 
 // skipDone drops the items done says are done from each input's todo (the
