@@ -36,8 +36,9 @@ func factorSpecs() []Spec {
 			},
 		}.with(func(impl blas.LAPACK, _ Options) Worker { return &luWorker{impl: impl, inv: true} }),
 		Spec{
-			Name: "det",
-			Doc:  "log|det| and sign of the determinant of a square matrix (like numpy.linalg.slogdet); LAPACK dgetrf",
+			Name:      "det",
+			Workspace: smallWorkspace,
+			Doc:       "log|det| and sign of the determinant of a square matrix (like numpy.linalg.slogdet); LAPACK dgetrf",
 			Flops: func(m, n int) float64 {
 				fn := float64(min(m, n))
 				return 2 * fn * fn * fn / 3

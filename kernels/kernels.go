@@ -37,6 +37,10 @@ type Spec struct {
 	Pairwise bool
 	// Flops estimates the floating-point operations for one rows×cols item.
 	Flops func(rows, cols int) float64
+	// Workspace estimates the bytes a worker holds for one rows×cols item
+	// beyond the item itself: outputs and LAPACK workspace. nil means the
+	// generous default of ItemBytes.
+	Workspace func(rows, cols int) int64
 	// New returns a worker that runs the kernel with impl and the zero
 	// Options; it is NewWith(impl, Options{}).
 	New func(impl blas.LAPACK) Worker
@@ -194,3 +198,19 @@ func grow[T any](s []T, n int) []T {
 	}
 	return s[:n]
 }
+
+// ItemBytes estimates the memory one rows×cols item takes while a worker
+// computes it: the decoded matrix plus Workspace, or, without one, two more
+// matrices of its size and blocked workspace (generous for the
+// factorisations, eigen and product kernels).
+func (s Spec) ItemBytes(rows, cols int) int64 {
+	m, n := int64(rows), int64(cols)
+	if s.Workspace != nil {
+		return 8*m*n + s.Workspace(rows, cols)
+	}
+	return 8 * (4*m*n + 64*max(m, n))
+}
+
+// smallWorkspace is the Workspace of kernels that need O(m+n) beyond the
+// item (values-only LAPACK drivers, elementwise loops).
+func smallWorkspace(m, n int) int64 { return 8 * int64(6*min(m, n)+max(m, n)) }

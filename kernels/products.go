@@ -39,6 +39,7 @@ func gramSpec() Spec {
 func hadamardSpec() Spec {
 	return Spec{
 		Name:        "hadamard",
+		Workspace:   smallWorkspace,
 		MemoryBound: true,
 		Doc:         fmt.Sprintf("x = x*x elementwise, %d times (pure Go, memory-bound: the flop count understates its cost): checksum, gbytes_per_second", DefaultRepeat),
 		Flops: func(m, n int) float64 {

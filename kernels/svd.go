@@ -16,6 +16,12 @@ func svdSpec() Spec {
 			fm, fn := float64(m), float64(n)
 			return 4*fm*fm*fn + 8*fm*fn*fn + 9*fn*fn*fn
 		},
+		// U (m×k), Vᵀ (k×n) and dgesdd's workspace, about 4k² + 7k.
+		Workspace: func(m, n int) int64 {
+			fm, fn := int64(m), int64(n)
+			k := min(fm, fn)
+			return 8 * (fm*k + k*fn + 7*k*k + 8*k)
+		},
 	}.with(func(impl blas.LAPACK, opt Options) Worker {
 		return &svdWorker{impl: impl, job: blas.SVDThin, fallback: opt.Fallback}
 	})
@@ -23,9 +29,10 @@ func svdSpec() Spec {
 
 func svdvalsSpec() Spec {
 	return Spec{
-		Name:  "svdvals",
-		Doc:   "singular values only (LAPACK dgesvd with JOBU=JOBVT='N': no vectors, the cheaper path)",
-		Field: "singular_values",
+		Name:      "svdvals",
+		Workspace: smallWorkspace,
+		Doc:       "singular values only (LAPACK dgesvd with JOBU=JOBVT='N': no vectors, the cheaper path)",
+		Field:     "singular_values",
 		Flops: func(m, n int) float64 {
 			// Bidiagonalisation dominates: 4mn² − 4n³/3 (m ≥ n).
 			m, n = max(m, n), min(m, n)

@@ -37,7 +37,7 @@ type executor struct {
 // are never dropped.
 func (ex executor) run(ctx context.Context, phases []threads.Phase, ins []inputFile) (batch.Summary, error) {
 	start := time.Now()
-	ex.maxItem = maxItemBytes(ex.spec.Name, ins, ex.budget)
+	ex.maxItem = maxItemBytes(ex.spec, ins, ex.budget)
 	rest := sourcesOf(ins)
 	var total batch.Summary
 	for i, ph := range phases {
@@ -87,7 +87,7 @@ func (ex executor) runInProcess(ctx context.Context, ph threads.Phase, part []ba
 	cfg := batch.Config{
 		Sources: part, Kernel: ex.spec, Outer: outer, Save: ex.save, Out: ex.out,
 		ReadAhead: readAhead, Warn: ex.warn, Progress: prog,
-		MaxItemBytes: ex.budget, ItemBytes: func(m, n int) int64 { return itemBytes(ex.spec.Name, m, n) },
+		MaxItemBytes: ex.budget, ItemBytes: ex.spec.ItemBytes,
 		Options: ex.opt, Read: ex.read,
 	}
 	if ex.pin && ph.Inner == 1 && outer > 1 && outer <= len(ex.host.usable.Preferred) {
@@ -220,14 +220,14 @@ func describePhases(phases []threads.Phase) string {
 
 // maxItemBytes is the memory of the largest item still to compute that fits
 // the budget (larger ones fail alone and hold nothing).
-func maxItemBytes(kernel string, ins []inputFile, budget int64) int64 {
+func maxItemBytes(spec kernels.Spec, ins []inputFile, budget int64) int64 {
 	var m int64
 	for _, in := range ins {
 		if in.items == 0 {
 			continue
 		}
 		for _, r := range in.runs {
-			b := itemBytes(kernel, r.rows, r.cols)
+			b := spec.ItemBytes(r.rows, r.cols)
 			if b > m && (budget <= 0 || b <= budget) {
 				m = b
 			}

@@ -89,7 +89,7 @@ func cmdLane(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		MaxItemBytes: *maxItem,
 		Options:      kernels.Options{Fallback: *fallback, Symmetrize: *symmetrize, Repeat: *repeat},
 		Read:         read,
-		ItemBytes:    func(m, n int) int64 { return itemBytes(spec.Name, m, n) },
+		ItemBytes:    spec.ItemBytes,
 	})
 	switch {
 	case err == nil:

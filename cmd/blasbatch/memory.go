@@ -8,26 +8,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// itemBytes estimates the memory one rows×cols item takes while a worker
-// computes it: the decoded matrix plus the kernel's outputs and LAPACK
-// workspace (dgesdd with JOBZ='S' needs about 4k²+… for its workspace; dgesvd
-// without vectors only O(m+n)).
-func itemBytes(kernel string, m, n int) int64 {
-	fm, fn := int64(m), int64(n)
-	k := min(fm, fn)
-	data := fm * fn
-	switch kernel {
-	case "svd":
-		return 8 * (data + fm*k + k*fn + 7*k*k + 8*k)
-	case "svdvals", "det", "hadamard":
-		return 8 * (data + 6*k + max(fm, fn))
-	default:
-		// The matrix, an output or two of its size and blocked workspace:
-		// generous for chol, inv, qr, eigh, eig, gram and matmul.
-		return 8 * (3*data + fm*fn + 64*max(fm, fn))
-	}
-}
-
 // defaultMemoryBudget is the smaller of the cgroup's memory limit and half
 // of the machine's RAM; 0 when neither is known.
 func defaultMemoryBudget(cgroupLimit int64) int64 {
