@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -18,8 +17,8 @@ import (
 type journal struct {
 	f    *os.File // nil: standard output
 	mu   sync.Mutex
-	bw   *bufio.Writer
-	mode string // every | interval | end
+	w    io.Writer // f, or standard output
+	mode string    // every | interval | end
 	last time.Time
 	// syncable: f is a regular file (a device such as /dev/null or a pipe
 	// cannot be fsynced, and need not be).
@@ -45,7 +44,7 @@ func openJournal(path string, resume bool, kernel, mode string, stdout io.Writer
 		if resume {
 			return nil, fmt.Errorf("-resume needs -jsonl FILE: it reads what FILE already holds")
 		}
-		j.bw = bufio.NewWriterSize(stdout, 256<<10)
+		j.w = stdout
 		return j, nil
 	}
 	flags := os.O_WRONLY | os.O_CREATE | os.O_TRUNC
@@ -63,7 +62,7 @@ func openJournal(path string, resume bool, kernel, mode string, stdout io.Writer
 	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
 		j.syncable = true
 	}
-	j.bw = bufio.NewWriterSize(f, 256<<10)
+	j.w = f
 	return j, nil
 }
 
@@ -119,10 +118,8 @@ func (j *journal) isDone(input string) bool { return j.done[input] }
 func (j *journal) Write(p []byte) (int, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	n, err := j.bw.Write(p)
-	if err == nil {
-		err = j.bw.Flush()
-	}
+	// Unbuffered: each call is a chunk of whole records, written at once.
+	n, err := j.w.Write(p)
 	if err == nil && j.syncable && (j.mode == "every" || j.mode == "interval" && time.Since(j.last) >= syncInterval) {
 		err = j.f.Sync()
 		j.last = time.Now()
@@ -130,20 +127,19 @@ func (j *journal) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Close flushes, syncs (a file) and closes the journal.
+// Close syncs (a regular file) and closes the journal.
 func (j *journal) Close() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	err := j.bw.Flush()
-	if j.f != nil {
-		if j.syncable {
-			if e := j.f.Sync(); err == nil {
-				err = e
-			}
-		}
-		if e := j.f.Close(); err == nil {
-			err = e
-		}
+	if j.f == nil {
+		return nil
+	}
+	var err error
+	if j.syncable {
+		err = j.f.Sync()
+	}
+	if e := j.f.Close(); err == nil {
+		err = e
 	}
 	return err
 }
