@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -31,11 +30,8 @@ func cmdEnv(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "Usage: blasbatch env [-json]\n\nReports the BLAS library this process loaded (file, version, kernel set,\nthreading model), the cores it may use and why, and the default split.\n\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return exitOK
-		}
-		return exitUsage
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
 	}
 	h, err := probeHost()
 	if err != nil {

@@ -12,6 +12,8 @@
 package main
 
 import (
+	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -75,4 +77,19 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stderr, "blasbatch: unknown command %q\n\n%s", args[0], usage)
 	return exitUsage
+}
+
+// parseFlags parses a command's flags. When it returns false the command
+// ends with code: 0 after -h (the usage was printed), 2 for a bad flag (the
+// flag package printed why).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	err := fs.Parse(args)
+	switch {
+	case err == nil:
+		return 0, true
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK, false
+	default:
+		return exitUsage, false
+	}
 }
