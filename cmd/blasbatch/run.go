@@ -211,13 +211,14 @@ Kernels:
 	// The plan: the planner's, or the split the flags force (one phase).
 	var phases []threads.Phase
 	var warnings []string
-	if f.outer == 0 && f.inner == 0 && !f.isolate {
+	ins = bigFirst(ins)
+	if f.outer == 0 && f.inner == 0 {
 		d, err := decide(pl, ins, f.plan)
 		if err != nil {
 			fmt.Fprintf(stderr, "blasbatch run: planning: %v\n", err)
 			return exitFailed
 		}
-		phases, ins = d.plan.Phases, bigFirst(d.ins)
+		phases = d.plan.Phases
 		if f.verbose {
 			fmt.Fprintf(stderr, "blasbatch run: plan: %s\n", d.plan)
 			for _, s := range append(d.plan.Reasons, d.notes...) {
@@ -225,17 +226,20 @@ Kernels:
 			}
 		}
 	} else {
-		ins = bigFirst(ins)
 		split, err := chooseSplit(f.outer, f.inner, totalItems(ins), cores, host.blas, pl.lanes)
 		if err != nil {
 			return usageErr("%v", err)
 		}
 		warnings = split.warnings
-		process := split.outer > 1 && split.inner > 1 || f.isolate
-		if process && !pl.lanes {
+		phases = []threads.Phase{{Outer: split.outer, Inner: split.inner, Items: totalItems(ins), Process: split.outer > 1 && split.inner > 1}}
+	}
+	// -isolate changes where lanes run, not the split: every phase on
+	// worker processes.
+	for i := range phases {
+		phases[i].Process = phases[i].Process || f.isolate
+		if phases[i].Process && !pl.lanes {
 			return usageErr("process lanes are not available in this build")
 		}
-		phases = []threads.Phase{{Outer: split.outer, Inner: split.inner, Items: totalItems(ins), Process: process}}
 	}
 	for _, ph := range phases {
 		if ph.Process {
