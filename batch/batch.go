@@ -104,9 +104,6 @@ var ErrTooBig = errors.New("item exceeds the memory budget")
 // Summary counts what a run did.
 type Summary struct {
 	OK, Failed int
-	// NotStarted counts items read but dropped when the run was cancelled
-	// before a worker took them.
-	NotStarted int
 	// FirstError is the first failed item's record error, for the summary line.
 	FirstError string
 	Elapsed    time.Duration
@@ -132,7 +129,6 @@ type chunk struct {
 	entries []entry
 	out     []byte // encoded records, filled by the worker
 	ok, bad int
-	dropped int // entries not computed: the run was cancelled
 	first   string
 }
 
@@ -247,7 +243,6 @@ func Run(parent context.Context, cfg Config) (Summary, error) {
 		}
 		sum.OK += c.ok
 		sum.Failed += c.bad
-		sum.NotStarted += c.dropped
 		if sum.FirstError == "" {
 			sum.FirstError = c.first
 		}
@@ -403,7 +398,8 @@ type worker struct {
 
 // run computes chunks until todo closes. Once ctx is cancelled it computes
 // no new chunk (the one in hand is finished): later chunks are sent back
-// with their entries counted as dropped, so the writer can return them.
+// uncomputed and without records, so the writer can return them to the
+// free list; the caller counts what was not started from its totals.
 func (w *worker) run(ctx context.Context, todo <-chan *chunk, done chan<- *chunk) {
 	if len(w.cpus) > 0 {
 		// The goroutine keeps its OS thread to the end, so the pinned
@@ -417,9 +413,8 @@ func (w *worker) run(ctx context.Context, todo <-chan *chunk, done chan<- *chunk
 	enc := encoder{kernel: w.kernel.Name, field: w.kernel.Field, pairs: w.kernel.Pairs, lane: w.lane}
 	for c := range todo {
 		c.out = c.out[:0]
-		c.ok, c.bad, c.dropped, c.first = 0, 0, 0, ""
+		c.ok, c.bad, c.first = 0, 0, ""
 		if ctx.Err() != nil {
-			c.dropped = len(c.entries)
 			done <- c
 			continue
 		}

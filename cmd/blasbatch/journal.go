@@ -25,10 +25,9 @@ type journal struct {
 	syncable bool
 
 	// From the file's earlier contents (resume only):
-	done     map[string]bool // inputs with an ok record
-	previous int             // records kept
-	failed   int             // of them, failed ones (retried now)
-	cut      int64           // bytes of a torn last line removed
+	done   map[string]bool // inputs with an ok record
+	failed int             // of them, failed ones (retried now)
+	cut    int64           // bytes of a torn last line removed
 }
 
 // syncInterval is how often -sync interval forces records to disk.
@@ -100,7 +99,6 @@ func (j *journal) load(path, kernel string) error {
 		if r.Kernel != kernel {
 			return fmt.Errorf("%s holds %s records (line %d); resuming with -kernel %s would mix them", path, r.Kernel, n+1, kernel)
 		}
-		j.previous++
 		if r.OK {
 			j.done[r.Input] = true
 		} else {
