@@ -2,7 +2,6 @@ package blas
 
 import (
 	"math"
-	"sync"
 
 	gblas "gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/lapack"
@@ -11,19 +10,12 @@ import (
 
 // gonum's LAPACK is row-major already: the routines below call it on the
 // caller's operands as they are. Its pivots and integer workspace are []int
-// (0-based pivots) where [Factor] has LAPACK's []int32 (1-based), so they
-// pass through a pooled []int, which keeps the calls free of allocations.
-
-var intPool = sync.Pool{New: func() any { return new([]int) }}
-
-func getInts(n int) *[]int {
-	p := intPool.Get().(*[]int)
-	if cap(*p) < n {
-		*p = make([]int, n)
-	}
-	*p = (*p)[:n]
-	return p
-}
+// (0-based pivots) where [Factor] has LAPACK's []int32 (1-based), so
+// Dgetrf, Dgetri and Dgecon each allocate n ints for the conversion: 8n
+// bytes per call, small beside the n² matrix and its O(n³) work, and
+// counted in the kernels' Workspace. (A sync.Pool avoided that, but it was
+// package state whose allocations depended on garbage collections and
+// GOMAXPROCS, which no workspace estimate can follow.)
 
 // firstBadDiag returns the 1-based index of the first diagonal element of
 // the n×n a that is ≤ 0 or NaN (with zeroOnly: exactly zero), or 0 when
@@ -58,10 +50,9 @@ func (Gonum) Dpotrf(n int, a []float64, lda int) int {
 func (Gonum) Dgetrf(n int, a []float64, lda int, ipiv []int32) int {
 	checkFactorArgs("Dgetrf", n, n, len(a), lda, 1, 0)
 	checkLen("Dgetrf", "ipiv", len(ipiv), n)
-	p := getInts(n)
-	defer intPool.Put(p)
-	ok := (gonum.Implementation{}).Dgetrf(n, n, a, lda, *p)
-	for i, v := range *p {
+	p := make([]int, n)
+	ok := (gonum.Implementation{}).Dgetrf(n, n, a, lda, p)
+	for i, v := range p {
 		ipiv[i] = int32(v + 1)
 	}
 	if ok {
@@ -81,12 +72,11 @@ func (Gonum) Dgetri(n int, a []float64, lda int, ipiv []int32, work []float64, l
 	if k := firstBadDiag(n, a, lda, true); k > 0 {
 		return k // LAPACK's check, before a is touched
 	}
-	p := getInts(n)
-	defer intPool.Put(p)
+	p := make([]int, n)
 	for i := range n {
-		(*p)[i] = int(ipiv[i]) - 1
+		p[i] = int(ipiv[i]) - 1
 	}
-	if (gonum.Implementation{}).Dgetri(n, a, lda, *p, work, max(lwork, 1)) {
+	if (gonum.Implementation{}).Dgetri(n, a, lda, p, work, max(lwork, 1)) {
 		return 0
 	}
 	return max(1, firstBadDiag(n, a, lda, true))
@@ -101,9 +91,7 @@ func (Gonum) Dgecon(norm byte, n int, a []float64, lda int, anorm float64, work 
 	checkFactorArgs("Dgecon", n, n, len(a), lda, 1, 0)
 	checkLen("Dgecon", "work", len(work), 4*n)
 	checkLen("Dgecon", "iwork", len(iwork), n)
-	p := getInts(n)
-	defer intPool.Put(p)
-	return (gonum.Implementation{}).Dgecon(lapackNorm, n, a, lda, anorm, work, *p)
+	return (gonum.Implementation{}).Dgecon(lapackNorm, n, a, lda, anorm, work, make([]int, n))
 }
 
 // Dgeqrf implements [Factor] with gonum's Dgeqrf.

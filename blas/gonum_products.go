@@ -27,8 +27,10 @@ func (Gonum) Dsyrk(uplo gblas.Uplo, trans gblas.Transpose, n, k int, alpha float
 	gonum.Implementation{}.Dsyrk(uplo, trans, n, k, alpha, a, lda, beta, c, ldc)
 }
 
-// Dgemm implements [Products] with gonum's pure-Go Dgemm (which splits
-// large products over goroutines of its own).
+// Dgemm implements [Products] with gonum's pure-Go Dgemm, which splits a
+// product whose C has at least four 64×64 blocks over goroutines of its
+// own, one per block: about 200 bytes of heap each (the goroutine's
+// closure), more while the runtime has no idle goroutine record to reuse.
 func (Gonum) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	checkGemmArgs(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
 	if k == 0 {

@@ -13,6 +13,11 @@ const (
 // are row-major (gonum's convention): element (i, j) of an m×n matrix with
 // leading dimension ld is at index i*ld+j, and ld ≥ n.
 //
+// Every method panics on an argument error: a negative dimension, a leading
+// dimension or operand too small for it, a bad job. [OpenBLAS]'s methods
+// also panic, with a *[DimensionError], on an integer argument above
+// [MaxDim], which the native library's 32-bit integers cannot hold.
+//
 // Implementations are safe for concurrent use by several goroutines on
 // distinct operands, except where [Info.ThreadSafe] says otherwise.
 type LAPACK interface {

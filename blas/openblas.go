@@ -57,6 +57,7 @@ func (OpenBLAS) Dgesdd(job SVDJob, m, n int, a []float64, lda int, s, u []float6
 	default:
 		panic("blas: bad SVD job " + string(rune(job)))
 	}
+	mustFit("Dgesdd", dim{"m", m}, dim{"n", n}, dim{"lda", lda}, dim{"ldu", ldu}, dim{"ldvt", ldvt}, dim{"lwork", lwork}, dim{"8·min(m,n), the iwork LAPACK indexes", 8 * min(m, n)})
 	checkSVDArgs(job, m, n, len(a), lda, len(s), len(u), ldu, len(vt), ldvt, len(work), lwork, len(iwork))
 	var ip *C.lapack_int
 	if len(iwork) > 0 {
@@ -84,6 +85,7 @@ func (OpenBLAS) Dgesvd(job SVDJob, m, n int, a []float64, lda int, s, u []float6
 	default:
 		panic("blas: bad SVD job " + string(rune(job)))
 	}
+	mustFit("Dgesvd", dim{"m", m}, dim{"n", n}, dim{"lda", lda}, dim{"ldu", ldu}, dim{"ldvt", ldvt}, dim{"lwork", lwork})
 	checkSVDArgs(job, m, n, len(a), lda, len(s), len(u), ldu, len(vt), ldvt, len(work), lwork, -1)
 	// Aᵀ's left vectors are A's right ones: JOBU and JOBVT swap with the buffers.
 	info := C.LAPACKE_dgesvd_work(C.LAPACK_COL_MAJOR, C.char(job), C.char(job),

@@ -16,6 +16,7 @@ import "unsafe"
 // eigenvectors as column-major columns, which row-major are the rows
 // [Eigen] promises: nothing is copied.
 func (OpenBLAS) Dsyevd(job EigJob, n int, a []float64, lda int, w, work []float64, lwork int, iwork []int32, liwork int) int {
+	mustFit("Dsyevd", dim{"n", n}, dim{"lda", lda}, dim{"lwork", lwork}, dim{"liwork", liwork})
 	checkEigArgs("Dsyevd", job, n, len(a), lda, len(w), -1, 0, len(work), lwork, len(iwork), liwork)
 	if lwork == -1 || liwork == -1 {
 		lwork, liwork = -1, -1
@@ -38,6 +39,7 @@ func (OpenBLAS) Dsyevd(job EigJob, n int, a []float64, lda int, w, work []float6
 // columns are the row-major rows; for a complex pair only the sign of the
 // imaginary row changes, which one pass over those rows fixes in place.
 func (OpenBLAS) Dgeev(job EigJob, n int, a []float64, lda int, wr, wi, v []float64, ldv int, work []float64, lwork int) int {
+	mustFit("Dgeev", dim{"n", n}, dim{"lda", lda}, dim{"ldv", ldv}, dim{"lwork", lwork})
 	checkEigArgs("Dgeev", job, n, len(a), lda, min(len(wr), len(wi)), len(v), ldv, len(work), lwork, 0, -2)
 	if job == EigValues {
 		ldv = 1 // not referenced, but LAPACK requires ≥ 1

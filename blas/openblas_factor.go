@@ -28,6 +28,7 @@ func i32ptr(x []int32) *C.lapack_int {
 // Uᵀ = L. The row-major strict upper triangle (column-major strict lower)
 // is not referenced.
 func (OpenBLAS) Dpotrf(n int, a []float64, lda int) int {
+	mustFit("Dpotrf", dim{"n", n}, dim{"lda", lda})
 	checkFactorArgs("Dpotrf", n, n, len(a), lda, 1, 0)
 	info := C.LAPACKE_dpotrf_work(C.LAPACK_COL_MAJOR, 'U', C.lapack_int(n), f64ptr(a), C.lapack_int(lda))
 	if info < 0 {
@@ -41,6 +42,7 @@ func (OpenBLAS) Dpotrf(n int, a []float64, lda int) int {
 // holds Aᵀ's row interchanges (A's column interchanges), with the same
 // parity.
 func (OpenBLAS) Dgetrf(n int, a []float64, lda int, ipiv []int32) int {
+	mustFit("Dgetrf", dim{"n", n}, dim{"lda", lda})
 	checkFactorArgs("Dgetrf", n, n, len(a), lda, 1, 0)
 	checkLen("Dgetrf", "ipiv", len(ipiv), n)
 	info := C.LAPACKE_dgetrf_work(C.LAPACK_COL_MAJOR, C.lapack_int(n), C.lapack_int(n), f64ptr(a), C.lapack_int(lda), i32ptr(ipiv))
@@ -53,6 +55,7 @@ func (OpenBLAS) Dgetrf(n int, a []float64, lda int, ipiv []int32) int {
 // Dgetri implements [Factor]: from Dgetrf's factors of Aᵀ, dgetri writes
 // inv(Aᵀ) = inv(A)ᵀ in column-major, which read row-major is inv(A).
 func (OpenBLAS) Dgetri(n int, a []float64, lda int, ipiv []int32, work []float64, lwork int) int {
+	mustFit("Dgetri", dim{"n", n}, dim{"lda", lda}, dim{"lwork", lwork})
 	checkFactorArgs("Dgetri", n, n, len(a), lda, len(work), lwork)
 	checkLen("Dgetri", "ipiv", len(ipiv), n)
 	info := C.LAPACKE_dgetri_work(C.LAPACK_COL_MAJOR, C.lapack_int(n), f64ptr(a), C.lapack_int(lda), i32ptr(ipiv), f64ptr(work), C.lapack_int(lwork))
@@ -67,6 +70,7 @@ func (OpenBLAS) Dgetri(n int, a []float64, lda int, ipiv []int32, work []float64
 // condition is dgecon's NORM='I' on Aᵀ.
 func (OpenBLAS) Dgecon(norm byte, n int, a []float64, lda int, anorm float64, work []float64, iwork []int32) float64 {
 	lapackNorm := condNorm(norm, true)
+	mustFit("Dgecon", dim{"n", n}, dim{"lda", lda})
 	checkFactorArgs("Dgecon", n, n, len(a), lda, 1, 0)
 	checkLen("Dgecon", "work", len(work), 4*n)
 	checkLen("Dgecon", "iwork", len(iwork), n)
@@ -86,6 +90,7 @@ func (OpenBLAS) Dgecon(norm byte, n int, a []float64, lda int, anorm float64, wo
 // lower triangle read row-major is R's upper triangle. The reflectors lie in
 // the column-major strict upper triangle, the row-major strict lower one.
 func (OpenBLAS) Dgeqrf(m, n int, a []float64, lda int, tau, work []float64, lwork int) {
+	mustFit("Dgeqrf", dim{"m", m}, dim{"n", n}, dim{"lda", lda}, dim{"lwork", lwork})
 	checkFactorArgs("Dgeqrf", m, n, len(a), lda, len(work), lwork)
 	checkLen("Dgeqrf", "tau", len(tau), min(m, n))
 	if lwork != -1 && lwork < max(1, n) {
@@ -110,6 +115,7 @@ func (OpenBLAS) Dorgqr(m, n, k int, a []float64, lda int, tau, work []float64, l
 	if k < 0 || k > n || n > m {
 		panic("blas: Dorgqr: want m ≥ n ≥ k ≥ 0, got m=" + itoa(m) + " n=" + itoa(n) + " k=" + itoa(k))
 	}
+	mustFit("Dorgqr", dim{"m", m}, dim{"n", n}, dim{"k", k}, dim{"lda", lda}, dim{"lwork", lwork})
 	checkFactorArgs("Dorgqr", m, n, len(a), lda, len(work), lwork)
 	checkLen("Dorgqr", "tau", len(tau), k)
 	if lwork != -1 && lwork < max(1, n) {

@@ -20,21 +20,8 @@ extern void cblas_dgemm(int order, int transa, int transb, int m, int n, int k,
 import "C"
 
 import (
-	"fmt"
-	"math"
-
 	gblas "gonum.org/v1/gonum/blas"
 )
-
-// prodCheckInt converts a dimension to C's int, panicking where it would not fit
-// (blasint is 32-bit in the OpenBLAS that pkg-config names).
-func prodCheckInt(routine string, xs ...int) {
-	for _, x := range xs {
-		if x > math.MaxInt32 {
-			panic(fmt.Sprintf("blas: %s: dimension %d exceeds OpenBLAS's 32-bit integers", routine, x))
-		}
-	}
-}
 
 func prodCblasTrans(t bool) C.int {
 	if t {
@@ -49,8 +36,8 @@ func prodCblasTrans(t bool) C.int {
 // column-major storage — UPLO flips. Nothing is copied (this is also what
 // CBLAS's own row-major path does).
 func (OpenBLAS) Dsyrk(uplo gblas.Uplo, trans gblas.Transpose, n, k int, alpha float64, a []float64, lda int, beta float64, c []float64, ldc int) {
+	mustFit("Dsyrk", dim{"n", n}, dim{"k", k}, dim{"lda", lda}, dim{"ldc", ldc})
 	t := checkSyrkArgs(uplo, trans, n, k, a, lda, c, ldc)
-	prodCheckInt("Dsyrk", n, k, lda, ldc)
 	if n == 0 {
 		return
 	}
@@ -66,8 +53,8 @@ func (OpenBLAS) Dsyrk(uplo gblas.Uplo, trans gblas.Transpose, n, k int, alpha fl
 // the row-major C = op(A)·op(B) is the column-major Cᵀ = op(B)ᵀ·op(A)ᵀ, so
 // the operands swap (B first, n×m result) and nothing is copied.
 func (OpenBLAS) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+	mustFit("Dgemm", dim{"m", m}, dim{"n", n}, dim{"k", k}, dim{"lda", lda}, dim{"ldb", ldb}, dim{"ldc", ldc})
 	ta, tb := checkGemmArgs(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
-	prodCheckInt("Dgemm", m, n, k, lda, ldb, ldc)
 	if m == 0 || n == 0 {
 		return
 	}
