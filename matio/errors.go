@@ -48,42 +48,60 @@ var (
 	// this package does not read, such as a skew-symmetric or Hermitian
 	// Matrix Market file or a Matrix Market vector.
 	ErrUnsupported = errors.New("unsupported matrix file feature")
+
+	// ErrNotRegular means that a path names something other than a regular
+	// file (or a symbolic link to one): a directory, a named pipe, a
+	// socket, a character or block device. Such a path is refused without
+	// being read, and without blocking.
+	ErrNotRegular = errors.New("not a regular file")
 )
 
 // Error is a per-file or per-item problem.
 //
 // Its message starts with the item's identity as in [Item.ID], for example
 // "data/x.npy: object arrays are refused (pickle is never loaded)" or
-// "data/s.npz:b[3]: data truncated: ...".
+// "data/s.npz:b[3]: data truncated: ...". Like the identity, the message is
+// valid UTF-8 whatever bytes the path holds: the path in it is escaped with
+// [EscapeID].
 type Error struct {
-	// Path is the file, exactly as given to Open, NewReader or Expand.
+	// Path is the file, exactly as given to Open, NewReader or Expand (raw
+	// bytes, not escaped), so that it can be opened again.
 	Path string
-	// Item is the item part of the identity, empty for the whole file:
-	// "[i]" for item i of a 3-D .npy stack, "NAME" for a .npz member
-	// (NAME.npy, or the full member name if it does not end in .npy) and
-	// "NAME[i]" for item i of a stack in a .npz member.
+	// Item is the item part of the identity, escaped as in [Item.ID], empty
+	// for the whole file: "[i]" for item i of a 3-D .npy stack, "NAME" for a
+	// .npz member (NAME.npy, or the full member name if it does not end in
+	// .npy; NAME\#k for its k-th occurrence) and "NAME[i]" for item i of a
+	// stack in a .npz member.
 	Item string
 	// Err is the cause; it wraps one of the sentinel errors or an I/O error.
 	Err error
 }
 
-// Error returns the identity of the file or item, ": " and the cause.
+// Error returns the identity of the file or item, ": " and the cause. The
+// cause's message is given as it is unless it holds a control character
+// (a line break) or bytes that are not valid UTF-8 (an I/O error quoting
+// the raw path), which are escaped as in EscapeID, so that the message is
+// always one line of valid UTF-8.
 func (e *Error) Error() string {
-	return itemID(e.Path, e.Item) + ": " + e.Err.Error()
+	msg := e.Err.Error()
+	if !printableLine(msg) {
+		msg = EscapeID(msg)
+	}
+	return e.ID() + ": " + msg
 }
 
 // Unwrap returns e.Err.
 func (e *Error) Unwrap() error { return e.Err }
 
-// itemID joins a path and an item part as described for Item.ID.
-func itemID(path, item string) string {
+// itemID joins an escaped path and an item part as described for Item.ID.
+func itemID(pathID, item string) string {
 	switch {
 	case item == "":
-		return path
+		return pathID
 	case item[0] == '[':
-		return path + item
+		return pathID + item
 	default:
-		return path + ":" + item
+		return pathID + ":" + item
 	}
 }
 
@@ -116,16 +134,17 @@ func causef(kind, cause error, format string, args ...any) error {
 	return &detailError{kind: kind, msg: fmt.Sprintf(format, args...), cause: cause}
 }
 
-// ID is the identity of the file or item the error is about, as [Item.ID].
-func (e *Error) ID() string { return itemID(e.Path, e.Item) }
+// ID is the identity of the file or item the error is about, as [Item.ID]:
+// EscapeID(e.Path) joined to e.Item.
+func (e *Error) ID() string { return itemID(EscapeID(e.Path), e.Item) }
 
 // ErrorID is the identity a record should give an item that failed with
 // err while reading path: the file or item the error names (an *Error's
-// ID), else path.
+// ID), else EscapeID(path), so that it is formed as [Item.ID] is.
 func ErrorID(path string, err error) string {
 	var me *Error
 	if errors.As(err, &me) {
 		return me.ID()
 	}
-	return path
+	return EscapeID(path)
 }

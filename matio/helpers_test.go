@@ -194,7 +194,7 @@ func readAllWith(t testing.TB, path string, opt Options, read func(int) bool) []
 			break
 		}
 		if err != nil {
-			checkError(t, err, path)
+			checkError(t, err, EscapeID(path))
 			evs = append(evs, event{Err: err})
 			continue
 		}

@@ -2,11 +2,11 @@ package matio
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"strings"
 )
 
@@ -18,22 +18,25 @@ import (
 // '<f8' .npy file: straight into the caller's slice on a little-endian
 // machine, and skipped by seeking.
 
-// rawShape returns the shape of the raw file at path and where it came from.
-// The sidecar is read only if sidecar is true.
+// rawShape returns the shape of the raw file at path and where it came from
+// (for messages: escaped). The sidecar is read only if sidecar is true, and
+// only if it is a regular file (see openRegular); a UTF-8 byte-order mark at
+// its start is ignored.
 func rawShape(path string, opt Options, sidecar bool) ([]int, string, error) {
 	if len(opt.Shape) > 0 {
 		return opt.Shape, "the shape option", nil
 	}
-	side := path + ".shape"
+	sidePath := path + ".shape"
+	side := EscapeID(sidePath) // in messages, which are valid UTF-8
 	if !sidecar {
 		return nil, "", errorf(ErrShape, "raw float64 file without a shape: give one as an option (--shape MxN)")
 	}
-	f, err := os.Open(side)
+	f, _, err := openRegular(sidePath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, "", errorf(ErrShape, "raw float64 file without a shape: write \"M N\" or \"K M N\" to %s or give one as an option (--shape MxN)", side)
 	}
 	if err != nil {
-		return nil, "", causef(ErrShape, err, "cannot read the shape sidecar: %v", err)
+		return nil, "", causef(ErrShape, err, "cannot read the shape sidecar %s: %v", side, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, maxShapeText+1))
@@ -43,6 +46,7 @@ func rawShape(path string, opt Options, sidecar bool) ([]int, string, error) {
 	if len(b) > maxShapeText {
 		return nil, "", errorf(ErrFormat, "shape sidecar %s is longer than %d bytes", side, maxShapeText)
 	}
+	b = bytes.TrimPrefix(b, []byte(utf8BOM)) // a sidecar written by a Windows editor
 	shape, err := ParseShape(string(b))
 	if err != nil {
 		return nil, "", causef(ErrFormat, err, "shape sidecar %s: %v", side, err)

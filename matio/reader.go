@@ -9,7 +9,6 @@ import (
 	"io"
 	"io/fs"
 	"math/bits"
-	"os"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -31,10 +30,15 @@ const (
 
 // Item identifies one matrix of an input file.
 type Item struct {
-	// ID is PATH for a 2-D .npy, PATH[i] for item i of a 3-D .npy stack,
-	// PATH:NAME for a 2-D .npz member NAME.npy and PATH:NAME[i] for item i
-	// of a stack in a .npz member. PATH is the path exactly as given to
-	// Open.
+	// ID is PATH for a 2-D .npy (and for every file of one matrix:
+	// .mtx, .csv, .tsv, a 2-D .f64), PATH[i] for item i of a 3-D .npy or
+	// .f64 stack, PATH:NAME for a 2-D .npz member NAME.npy and PATH:NAME[i]
+	// for item i of a stack in a .npz member. PATH is the path as given to
+	// Open and NAME the member's name, each escaped with [EscapeID] (so
+	// ordinary names are unchanged and the ID is always valid UTF-8). The
+	// k-th member (k ≥ 2) of one archive with the same NAME is NAME\#k:
+	// PATH:NAME\#k and PATH:NAME\#k[i]. The package documentation
+	// describes the scheme.
 	ID string
 	// Rows and Cols are the matrix's dimensions, both at least 1.
 	Rows, Cols int
@@ -45,7 +49,8 @@ type Item struct {
 //
 // A Reader is not safe for concurrent use.
 type Reader struct {
-	path   string
+	path   string // as given
+	pathID string // EscapeID(path), the start of every item's ID
 	ra     io.ReaderAt
 	size   int64
 	closer io.Closer
@@ -59,8 +64,9 @@ type Reader struct {
 
 	// .npz only
 	zr     *zip.Reader
-	member int           // index in zr.File of the next member
-	rc     io.ReadCloser // the current member
+	member int            // index in zr.File of the next member
+	seen   map[string]int // occurrences of each member part so far
+	rc     io.ReadCloser  // the current member
 	// A stored (uncompressed) member is read through mcount, which counts
 	// the bytes taken from its stream, so that discard can seek within
 	// mdata, the member's bytes in the archive, instead of reading them.
@@ -76,7 +82,7 @@ type Reader struct {
 // array is the state of the array being read.
 type array struct {
 	ok      bool   // an array is open
-	name    string // "" for a .npy, NAME for a .npz member
+	name    string // "" for a .npy, the escaped member part for a .npz member
 	dt      dtype
 	fortran bool
 	stack   bool // 3-D
@@ -99,12 +105,12 @@ func (a *array) item(i int) string {
 	return a.name + "[" + strconv.Itoa(i) + "]"
 }
 
-// id returns the identity of item i, as itemID(path, a.item(i)) does, with
-// one allocation.
-func (a *array) id(path string, i int) string {
+// id returns the identity of item i, as itemID(pathID, a.item(i)) does,
+// with one allocation.
+func (a *array) id(pathID string, i int) string {
 	var b strings.Builder
-	b.Grow(len(path) + 1 + len(a.name) + 22)
-	b.WriteString(path)
+	b.Grow(len(pathID) + 1 + len(a.name) + 22)
+	b.WriteString(pathID)
 	if a.name != "" {
 		b.WriteByte(':')
 		b.WriteString(a.name)
@@ -133,19 +139,20 @@ func Open(path string) (*Reader, error) { return OpenWith(path, Options{}) }
 // OpenWith is like Open with options. For a raw .f64 file, opt.Shape, when
 // not empty, gives the shape and wins over the PATH.shape sidecar file,
 // which is read only when opt.Shape is empty.
+//
+// A path that is not a regular file or a symbolic link to one (a directory,
+// a named pipe, a socket, a device) fails at once, without blocking and
+// without being read, with an *Error wrapping [ErrNotRegular] (and, for a
+// directory, [ErrNotNumPy]) whose message says what it is: "not a regular
+// file (a named pipe)", "(a socket)", "(a character device)", "(a block
+// device)", or "is a directory, not a NumPy file". The check is made both
+// before the file is opened and on the opened file, which is opened
+// without blocking, so a path swapped for a named pipe in between is still
+// refused. The same holds for a .f64 file's PATH.shape sidecar.
 func OpenWith(path string, opt Options) (*Reader, error) {
-	f, err := os.Open(path)
+	f, fi, err := openRegular(path)
 	if err != nil {
-		return nil, &Error{Path: path, Err: unwrapPath(err)}
-	}
-	fi, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, &Error{Path: path, Err: unwrapPath(err)}
-	}
-	if fi.IsDir() {
-		f.Close()
-		return nil, &Error{Path: path, Err: errorf(ErrNotNumPy, "is a directory, not a NumPy file")}
+		return nil, &Error{Path: path, Err: err}
 	}
 	r, err := newReader(f, fi.Size(), path, opt, true)
 	if err != nil {
@@ -172,7 +179,7 @@ func NewReaderWith(ra io.ReaderAt, size int64, path string, opt Options) (*Reade
 // newReader is NewReaderWith, reading a raw file's PATH.shape sidecar if
 // sidecar is true.
 func newReader(ra io.ReaderAt, size int64, path string, opt Options, sidecar bool) (*Reader, error) {
-	r := &Reader{path: path, ra: ra, size: size, a: array{cur: -1}}
+	r := &Reader{path: path, pathID: EscapeID(path), ra: ra, size: size, a: array{cur: -1}}
 	fmtName := formatOf(path)
 	if fmtName == formatRaw {
 		shape, src, err := rawShape(path, opt, sidecar)
@@ -251,7 +258,7 @@ func (r *Reader) Next() (Item, error) {
 		return Item{}, errClosed
 	}
 	if r.txt != nil {
-		return r.txt.next(r.path)
+		return r.txt.next(r.path, r.pathID)
 	}
 	if err := r.pending; err != nil {
 		r.pending = nil
@@ -270,7 +277,7 @@ func (r *Reader) Next() (Item, error) {
 			}
 			a.next++
 			a.cur, a.read = i, false
-			return Item{ID: a.id(r.path, i), Rows: a.m, Cols: a.n}, nil
+			return Item{ID: a.id(r.pathID, i), Rows: a.m, Cols: a.n}, nil
 		}
 		r.a = array{cur: -1}
 		if r.zr == nil {
@@ -445,9 +452,10 @@ func (r *Reader) closeMember() {
 func (r *Reader) openMember() error {
 	f := r.zr.File[r.member]
 	r.member++
-	name, ok := strings.CutSuffix(f.Name, ".npy")
+	raw, ok := strings.CutSuffix(f.Name, ".npy") // the whole name if !ok
+	name := r.memberPart(raw)
 	if !ok {
-		return &Error{Path: r.path, Item: f.Name, Err: errorf(ErrNotNumPy, "archive member %s is not a .npy file", strconv.Quote(f.Name))}
+		return &Error{Path: r.path, Item: name, Err: errorf(ErrNotNumPy, "archive member %s is not a .npy file", strconv.Quote(f.Name))}
 	}
 	fail := func(err error) error { return &Error{Path: r.path, Item: name, Err: err} }
 	if f.CompressedSize64 > uint64(r.size) {
@@ -489,6 +497,19 @@ func (r *Reader) openMember() error {
 		return fail(err)
 	}
 	return nil
+}
+
+// memberPart returns the member part of the identity of the archive's next
+// member, whose name (without .npy) is raw: EscapeID(raw) the first time,
+// with the suffix \#k the k-th time.
+func (r *Reader) memberPart(raw string) string {
+	name := EscapeID(raw)
+	if r.seen == nil {
+		r.seen = make(map[string]int)
+	}
+	k := r.seen[name] + 1
+	r.seen[name] = k
+	return name + dupSuffix(k)
 }
 
 // openArray reads a .npy preamble and header from r.br, whose stream holds at

@@ -18,7 +18,7 @@ type textFormat interface {
 }
 
 // single gives a textFormat the semantics of Next, Skip, Following and Read
-// for a file of one item whose identity is the path.
+// for a file of one item whose identity is the (escaped) path.
 type single struct {
 	f          textFormat
 	state      int // 0: before the item; 1: at it; 2: past it
@@ -26,7 +26,7 @@ type single struct {
 	read       bool
 }
 
-func (s *single) next(path string) (Item, error) {
+func (s *single) next(path, pathID string) (Item, error) {
 	if s.state != 0 {
 		s.state = 2
 		return Item{}, io.EOF
@@ -37,7 +37,7 @@ func (s *single) next(path string) (Item, error) {
 		return Item{}, &Error{Path: path, Err: err}
 	}
 	s.state, s.rows, s.cols, s.read = 1, rows, cols, false
-	return Item{ID: path, Rows: rows, Cols: cols}, nil
+	return Item{ID: pathID, Rows: rows, Cols: cols}, nil
 }
 
 func (s *single) skip(n int) error {
@@ -76,9 +76,21 @@ type lineReader struct {
 	off  int64  // offset of the start of the next line
 }
 
+// utf8BOM is the UTF-8 encoding of U+FEFF, which some programs (Excel's
+// "CSV UTF-8", Windows editors) write at the start of a text file.
+const utf8BOM = "\xef\xbb\xbf"
+
 // newLineReader reads ra from off to size; the first line it returns is
-// numbered line+1.
+// numbered line+1. Reading from the start of the file (off 0), it skips a
+// UTF-8 byte-order mark there, which is not part of the first line; off
+// then counts it.
 func newLineReader(ra io.ReaderAt, off, size int64, line int) *lineReader {
+	if off == 0 && size >= int64(len(utf8BOM)) {
+		var b [len(utf8BOM)]byte
+		if n, _ := ra.ReadAt(b[:], 0); n == len(b) && string(b[:]) == utf8BOM {
+			off = int64(len(b))
+		}
+	}
 	return &lineReader{
 		br:  bufio.NewReaderSize(io.NewSectionReader(ra, off, size-off), int(min(bufSize, max(size-off, 16)))),
 		n:   line,
