@@ -8,14 +8,18 @@ import (
 // csvReader reads a numeric CSV (comma-separated) or TSV (tab-separated)
 // file as one matrix.
 //
-// Lines end in "\n" or "\r\n". Blank lines and lines whose first non-blank
-// character is '#' (np.savetxt's header and footer comments) are skipped
-// wherever they are. The first other line is a header, and skipped, if any
-// of its fields is not a number; every following line is a row of the
-// matrix, and all rows must have the same number of fields. Fields may have
-// white space around them; an empty field is not a number. Numbers are what
-// strconv.ParseFloat accepts (decimal or hexadecimal, "inf", "nan" in any
-// case); one beyond float64's range becomes ±Inf or 0.
+// Lines end in "\n" or "\r\n"; a UTF-8 byte-order mark at the start of the
+// file is skipped. Blank lines and lines whose first non-blank character is
+// '#' (np.savetxt's header and footer comments) are skipped wherever they
+// are. The first other line is a header, and skipped, only if none of its
+// fields is a number (column names; pandas' index column leaves the first
+// one empty); a first line with any number in it is a row of the matrix
+// like every following line, so a bad field there ("1,NA,3") is an error
+// naming its line and field, never a silently dropped row. All rows must
+// have the same number of fields. Fields may have white space around them;
+// an empty field is not a number. Numbers are what strconv.ParseFloat
+// accepts (decimal or hexadecimal, "inf", "nan" in any case); one beyond
+// float64's range becomes ±Inf or 0.
 //
 // Next reads the whole file once to count the rows and fields, and to check
 // that none is empty, without parsing numbers; Read reads it again and
@@ -30,7 +34,12 @@ type csvReader struct {
 	dataOff    int64
 	dataLine   int
 	rows, cols int
+	noHeader   bool // the first line is data, as it has a number in it
 }
+
+// firstDataHint follows an error in the first line when that line was taken
+// as data: a header of mixed names and numbers is refused, not skipped.
+const firstDataHint = " (the first line has a number in it, so it is data, not a header)"
 
 func (c *csvReader) kind() string {
 	if c.delim == '\t' {
@@ -48,6 +57,7 @@ func (c *csvReader) scan() (rows, cols int, err error) {
 	}
 	lr := newLineReader(c.ra, 0, c.size, 0)
 	first := true
+	c.noHeader = false
 	for {
 		start := lr.off
 		line, err := lr.next()
@@ -62,13 +72,18 @@ func (c *csvReader) scan() (rows, cols int, err error) {
 		}
 		if first {
 			first = false
-			if !c.numericRow(line) {
+			if !c.anyNumber(line) {
 				continue // a header
 			}
+			c.noHeader = true
 		}
 		n, empty := c.countFields(line)
 		if empty > 0 {
-			return 0, 0, errorf(ErrFormat, "line %d, field %d is empty", lr.n, empty)
+			hint := ""
+			if rows == 0 && c.noHeader {
+				hint = firstDataHint
+			}
+			return 0, 0, errorf(ErrFormat, "line %d, field %d is empty%s", lr.n, empty, hint)
 		}
 		if rows == 0 {
 			c.dataOff, c.dataLine, cols = start, lr.n-1, n
@@ -104,15 +119,15 @@ func (c *csvReader) countFields(line []byte) (n, empty int) {
 	}
 }
 
-// numericRow reports whether every field of a line is a number.
-func (c *csvReader) numericRow(line []byte) bool {
+// anyNumber reports whether any field of a line is a number.
+func (c *csvReader) anyNumber(line []byte) bool {
 	for {
 		f, rest, more := bytes.Cut(line, []byte{c.delim})
-		if _, ok := parseFloat(c.trim(f)); !ok {
-			return false
+		if _, ok := parseFloat(c.trim(f)); ok {
+			return true
 		}
 		if !more {
-			return true
+			return false
 		}
 		line = rest
 	}
@@ -156,7 +171,11 @@ func (c *csvReader) fill(dst []float64) error {
 			f = c.trim(f)
 			v, ok := parseFloat(f)
 			if !ok {
-				return errorf(ErrFormat, "line %d, field %d: %s is not a number", lr.n, j+1, quoteBytes(f))
+				hint := ""
+				if i == 0 && c.noHeader {
+					hint = firstDataHint
+				}
+				return errorf(ErrFormat, "line %d, field %d: %s is not a number%s", lr.n, j+1, quoteBytes(f), hint)
 			}
 			row[j] = v
 			j++
