@@ -1,6 +1,7 @@
 package threads
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -44,29 +45,10 @@ func (fsys FS) Cgroup() (Cgroup, error) {
 	if fsys.live() && !haveSysfs {
 		return Cgroup{}, nil
 	}
-	cgText, ok, err := fsys.read("proc/self/cgroup")
+	entries, mounts, err := fsys.cgroupTables()
 	if err != nil {
 		return Cgroup{}, err
 	}
-	if !ok {
-		return Cgroup{}, fmt.Errorf("%w: no %s", ErrNoCgroup, fsys.path("proc/self/cgroup"))
-	}
-	entries, err := parseProcCgroup(cgText)
-	if err != nil {
-		return Cgroup{}, inFile(err, fsys.path("proc/self/cgroup"))
-	}
-	miText, ok, err := fsys.read("proc/self/mountinfo")
-	if err != nil {
-		return Cgroup{}, err
-	}
-	if !ok {
-		return Cgroup{}, fmt.Errorf("%w: no %s", ErrNoCgroup, fsys.path("proc/self/mountinfo"))
-	}
-	mounts, err := parseMountinfo(miText)
-	if err != nil {
-		return Cgroup{}, inFile(err, fsys.path("proc/self/mountinfo"))
-	}
-
 	cpu, okCPU := findCgroup(entries, mounts, "cpu")
 	set, okSet := findCgroup(entries, mounts, "cpuset")
 	mem, okMem := findCgroup(entries, mounts, "memory")
@@ -99,6 +81,74 @@ func (fsys FS) Cgroup() (Cgroup, error) {
 		}
 	}
 	return cg, nil
+}
+
+// cgroupTables reads and parses /proc/self/cgroup and /proc/self/mountinfo
+// under the root. A missing file is an error wrapping ErrNoCgroup.
+func (fsys FS) cgroupTables() ([]cgroupEntry, []mountEntry, error) {
+	cgText, ok, err := fsys.read("proc/self/cgroup")
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: no %s", ErrNoCgroup, fsys.path("proc/self/cgroup"))
+	}
+	entries, err := parseProcCgroup(cgText)
+	if err != nil {
+		return nil, nil, inFile(err, fsys.path("proc/self/cgroup"))
+	}
+	miText, ok, err := fsys.read("proc/self/mountinfo")
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: no %s", ErrNoCgroup, fsys.path("proc/self/mountinfo"))
+	}
+	mounts, err := parseMountinfo(miText)
+	if err != nil {
+		return nil, nil, inFile(err, fsys.path("proc/self/mountinfo"))
+	}
+	return entries, mounts, nil
+}
+
+// OOMKills returns how many processes of the process's memory cgroup (and
+// its descendants) the kernel's OOM killer has killed: the "oom_kill" count
+// of cgroup v2 memory.events, or of cgroup v1 memory.oom_control. A caller
+// compares two readings: a child process that died of SIGKILL while the
+// count rose was (probably) killed for memory. The kernel counts a kill in
+// the victim's cgroup whichever limit (this cgroup's, a parent's, or the
+// machine's) ran out.
+//
+// It returns 0 and an error wrapping [ErrNoCgroup] when the process is in no
+// memory cgroup it can see; 0 and no error when the file or the line is
+// missing (kernels before 4.13 do not count) or on systems other than Linux
+// for the live machine. A malformed count is a *[ParseError] naming the file.
+func (fsys FS) OOMKills() (int64, error) {
+	if fsys.live() && !haveSysfs {
+		return 0, nil
+	}
+	entries, mounts, err := fsys.cgroupTables()
+	if err != nil {
+		return 0, err
+	}
+	mem, ok := findCgroup(entries, mounts, "memory")
+	if !ok {
+		return 0, fmt.Errorf("%w: no mounted hierarchy holds the memory controller for the cgroups in %s",
+			ErrNoCgroup, fsys.path("proc/self/cgroup"))
+	}
+	file := mem.Dir + "/memory.events"
+	if mem.Version == 1 {
+		file = mem.Dir + "/memory.oom_control"
+	}
+	s, ok, err := fsys.read(file)
+	if err != nil || !ok {
+		return 0, err
+	}
+	n, err := parseOOMKill(s)
+	if err != nil {
+		return 0, inFile(err, fsys.path(file))
+	}
+	return n, nil
 }
 
 // cgroupLoc is where one controller's cgroup for this process is.
@@ -205,7 +255,12 @@ func (fsys FS) cpuQuota(l cgroupLoc) (float64, error) {
 				continue
 			}
 			if q, err = parseCFS(qs, ps); err != nil {
-				return 0, inFile(err, fsys.path(d))
+				// parseCFS names the file it rejected in What.
+				file := d + "/cpu.cfs_quota_us"
+				if pe := (*ParseError)(nil); errors.As(err, &pe) && pe.What == "cpu.cfs_period_us" {
+					file = d + "/cpu.cfs_period_us"
+				}
+				return 0, inFile(err, fsys.path(file))
 			}
 		}
 		if q > 0 && (limit == 0 || q < limit) {

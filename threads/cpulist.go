@@ -2,29 +2,39 @@ package threads
 
 import (
 	"errors"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
 )
 
-// maxCPUID bounds the CPU numbers ParseCPUList accepts, so that a hostile or
-// corrupt "0-999999999" cannot make it allocate gigabytes. Linux's
-// NR_CPUS is at most 8192 today.
-const maxCPUID = 1 << 20
+// MaxCPUID is the largest CPU number [ParseCPUList] accepts. Linux's
+// NR_CPUS is at most 8192 today; the bound leaves room for growth while
+// keeping what a hostile or corrupt list can cost small: ParseCPUList marks
+// CPUs in a bitset of at most (MaxCPUID+1)/8 = 8 KiB, so "0-65535" repeated
+// any number of times costs no more memory than once, and its result holds
+// at most MaxCPUID+1 CPUs.
+const MaxCPUID = 1<<16 - 1
 
 // ParseCPUList parses the kernel's CPU list format, as in
 // /sys/devices/system/cpu/online or cpuset.cpus: comma-separated CPU numbers
 // and inclusive ranges, "0-3,8,10-11". Surrounding white space (the file's
 // trailing newline) is ignored, and "" gives an empty, non-nil list. The
-// result is sorted and has no duplicates. Errors are *[ParseError] values
-// that quote the whole input.
+// result is sorted and has no duplicates; ranges may overlap and repeat.
+// A CPU number above [MaxCPUID] is an error. Errors are *[ParseError]
+// values that quote the whole input.
+//
+// Work is linear in the length of the input (a range costs at most
+// (MaxCPUID+1)/64 word operations), and memory is bounded by MaxCPUID
+// whatever the input: the input is validated range by range before the
+// result is allocated.
 func ParseCPUList(s string) ([]int, error) {
 	in := s
 	s = strings.TrimSpace(s)
-	cpus := []int{}
 	if s == "" {
-		return cpus, nil
+		return []int{}, nil
 	}
+	var set []uint64 // bit c%64 of set[c/64]: CPU c is in the list
 	for part := range strings.SplitSeq(s, ",") {
 		lo, hi, isRange := strings.Cut(part, "-")
 		a, err := parseCPUNumber(lo)
@@ -40,14 +50,37 @@ func ParseCPUList(s string) ([]int, error) {
 				return nil, parseErr("CPU list", in, "range "+strconv.Quote(part)+" ends before it starts")
 			}
 		}
-		for c := a; c <= b; c++ {
-			cpus = append(cpus, c)
+		if need := b/64 + 1; need > len(set) {
+			set = append(set, make([]uint64, need-len(set))...)
+		}
+		setRange(set, a, b)
+	}
+	n := 0
+	for _, w := range set {
+		n += bits.OnesCount64(w)
+	}
+	cpus := make([]int, 0, n)
+	for i, w := range set {
+		for w != 0 {
+			cpus = append(cpus, i*64+bits.TrailingZeros64(w))
+			w &= w - 1
 		}
 	}
-	slices.Sort(cpus)
-	return slices.Compact(cpus), nil
+	return cpus, nil
 }
 
+// setRange sets bits a through b (inclusive) of set, a word at a time.
+func setRange(set []uint64, a, b int) {
+	for a <= b {
+		w, bit := a/64, a%64
+		top := min(b-w*64, 63) // the last bit to set in this word
+		set[w] |= (^uint64(0) >> (63 - top)) &^ (1<<bit - 1)
+		a = w*64 + 64
+	}
+}
+
+// parseCPUNumber parses one CPU number: decimal digits only, at most
+// MaxCPUID.
 func parseCPUNumber(s string) (int, error) {
 	if s == "" {
 		return 0, errors.New("empty CPU number")
@@ -58,8 +91,8 @@ func parseCPUNumber(s string) (int, error) {
 		}
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil || n > maxCPUID {
-		return 0, errors.New("CPU number " + strconv.Quote(s) + " is too large")
+	if err != nil || n > MaxCPUID {
+		return 0, errors.New("CPU number " + strconv.Quote(s) + " is above the limit of " + strconv.Itoa(MaxCPUID))
 	}
 	return n, nil
 }

@@ -31,13 +31,14 @@ func ExampleFS_Usable() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(u.CPUs, u.Limit)
+	fmt.Println(u.CPUs, u.Cores())
 	for _, r := range u.Reasons {
 		fmt.Println(r)
 	}
 	// Output:
 	// [4 5 6 7] 4
 	// cgroup v1 cpuset 4-7 allows 4 of 32 CPUs
+	// keep 4 thread(s) busy: one per usable CPU
 }
 
 func ExampleFS_Usable_quota() {
@@ -46,9 +47,12 @@ func ExampleFS_Usable_quota() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(len(u.CPUs), u.Limit, u.Preferred[:u.Limit])
-	fmt.Println(u.Reasons[0])
+	fmt.Println(len(u.CPUs), u.Cores(), u.Preferred[:u.Cores()])
+	for _, r := range u.Reasons {
+		fmt.Println(r)
+	}
 	// Output:
 	// 64 2 [0 1]
-	// cgroup v2 CPU quota 2.00 CPUs, rounded up to 2: keep at most 2 of 64 CPUs busy
+	// cgroup v2 CPU quota 2.00 CPUs, rounded up to 2: at most 2 of 64 CPUs busy
+	// keep 2 thread(s) busy: the CPU quota's 2, below the 64 physical core(s)
 }

@@ -253,3 +253,24 @@ func parseCPUInfoModel(s string) string {
 	}
 	return ""
 }
+
+// parseOOMKill returns the "oom_kill N" count of a cgroup v2 memory.events
+// or v1 memory.oom_control file ("key value" lines), or 0 when the file has
+// no such line.
+func parseOOMKill(s string) (int64, error) {
+	for line := range strings.SplitSeq(s, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || f[0] != "oom_kill" {
+			continue
+		}
+		if len(f) != 2 {
+			return 0, parseErr("oom_kill line", line, `want "oom_kill <count>"`)
+		}
+		n, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil || n < 0 {
+			return 0, parseErr("oom_kill line", line, "count is not a non-negative integer")
+		}
+		return n, nil
+	}
+	return 0, nil
+}

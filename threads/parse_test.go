@@ -32,14 +32,17 @@ func TestParseCPUList(t *testing.T) {
 		{"0-3,8,10-11\n", []int{0, 1, 2, 3, 8, 10, 11}},
 		{"3,1,1-2", []int{1, 2, 3}},
 		{"7-7", []int{7}},
-		{"1048576", []int{1 << 20}},
+		{"65535", []int{MaxCPUID}},
+		{"65534-65535,0", []int{0, MaxCPUID - 1, MaxCPUID}},
+		{"0-3,0-3,1-2,3", []int{0, 1, 2, 3}},
+		{"60-70", seq(60, 70)},
 	} {
 		got, err := ParseCPUList(tc.in)
 		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("ParseCPUList(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
 		}
 	}
-	for _, in := range []string{"a", "1-", "-1", "3-1", "1,,2", ",", "1-2-3", "0x1", " 1, 2", "+1", "1:2", "0-99999999999", "1048577"} {
+	for _, in := range []string{"a", "1-", "-1", "3-1", "1,,2", ",", "1-2-3", "0x1", " 1, 2", "+1", "1:2", "0-99999999999", "65536", "0-65536", "1048576", "0-1048576"} {
 		got, err := ParseCPUList(in)
 		if err == nil {
 			t.Errorf("ParseCPUList(%q) = %v, want error", in, got)

@@ -293,12 +293,20 @@ func (p Plan) String() string {
 	return strings.Join(s, ", then ") + fmt.Sprintf("; predicted %.3gs", p.Seconds)
 }
 
-// Cores is the number of threads worth keeping busy: one per physical core
-// among the usable CPUs (SMT siblings share a core's floating-point units,
-// so BLAS threads gain little from them), capped by Limit. Without topology,
-// every usable CPU counts as a core.
+// Cores is the number of threads to keep busy, the one answer blasbatch
+// uses everywhere (the planner's [Machine.Cores], "keep N busy" in its
+// reports): one per physical core among the usable CPUs (SMT siblings share
+// a core's floating-point units, so BLAS threads gain little from them),
+// capped by the CPU quota rounded up (see [FS.Usable] for the policy), and
+// at least 1. A CPU the topology does not describe counts as a core of its
+// own; so, with no topology (other systems), every usable CPU does.
 func (u Usable) Cores() int {
-	in := map[int]bool{}
+	return max(1, min(u.physicalCores(), quotaLimit(u.Cgroup.QuotaCPUs, len(u.CPUs))))
+}
+
+// physicalCores counts the physical cores that have a CPU in u.CPUs.
+func (u Usable) physicalCores() int {
+	in := make(map[int]bool, len(u.CPUs))
 	for _, c := range u.CPUs {
 		in[c] = true
 	}
@@ -320,7 +328,7 @@ func (u Usable) Cores() int {
 			phys++ // a CPU the topology does not describe counts alone
 		}
 	}
-	return max(1, min(phys, u.Limit))
+	return phys
 }
 
 // LaneCPUs hands out u.Preferred to the lanes of a phase: lane j gets

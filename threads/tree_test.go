@@ -1,7 +1,9 @@
 package threads
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -78,14 +80,16 @@ func TestSMT16(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(u.CPUs, seq(0, 31)) || u.Limit != 32 {
-		t.Errorf("CPUs %v, Limit %d", u.CPUs, u.Limit)
+	// 32 logical CPUs but 16 physical cores: 16 threads to keep busy.
+	if !reflect.DeepEqual(u.CPUs, seq(0, 31)) || u.Cores() != 16 {
+		t.Errorf("CPUs %v, Cores() %d; want 0-31, 16", u.CPUs, u.Cores())
 	}
 	if !reflect.DeepEqual(u.Preferred, seq(0, 31)) {
 		t.Errorf("Preferred = %v", u.Preferred)
 	}
 	onePerCore(t, topo, u.Preferred[:16])
-	if len(u.Reasons) != 1 || !strings.HasPrefix(u.Reasons[0], "not limited") {
+	if len(u.Reasons) != 2 || !strings.HasPrefix(u.Reasons[0], "not limited") ||
+		!strings.Contains(u.Reasons[1], "keep 16 thread(s) busy: one per physical core (16 cores for 32 CPUs") {
 		t.Errorf("Reasons = %q", u.Reasons)
 	}
 
@@ -94,10 +98,10 @@ func TestSMT16(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(u.CPUs, []int{0, 1, 16, 17}) || u.Limit != 4 || !reflect.DeepEqual(u.Preferred, []int{0, 1, 16, 17}) {
-		t.Errorf("with affinity: CPUs %v, Limit %d, Preferred %v", u.CPUs, u.Limit, u.Preferred)
+	if !reflect.DeepEqual(u.CPUs, []int{0, 1, 16, 17}) || u.Cores() != 2 || !reflect.DeepEqual(u.Preferred, []int{0, 1, 16, 17}) {
+		t.Errorf("with affinity: CPUs %v, Cores() %d, Preferred %v; want 2 cores", u.CPUs, u.Cores(), u.Preferred)
 	}
-	if len(u.Reasons) != 1 || !strings.Contains(u.Reasons[0], "affinity mask 0-1,16-17 allows 4 of 32") {
+	if len(u.Reasons) != 2 || !strings.Contains(u.Reasons[0], "affinity mask 0-1,16-17 allows 4 of 32") {
 		t.Errorf("Reasons = %q", u.Reasons)
 	}
 
@@ -146,13 +150,14 @@ func TestQuota2of64(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(u.CPUs) != 64 || u.Limit != 2 {
-		t.Errorf("%d CPUs, Limit %d; want 64, 2", len(u.CPUs), u.Limit)
+	if len(u.CPUs) != 64 || u.Cores() != 2 {
+		t.Errorf("%d CPUs, Cores() %d; want 64, 2", len(u.CPUs), u.Cores())
 	}
 	if !reflect.DeepEqual(u.Preferred, seq(0, 63)) {
 		t.Errorf("Preferred = %v", u.Preferred)
 	}
-	if len(u.Reasons) != 1 || !strings.Contains(u.Reasons[0], "cgroup v2 CPU quota 2.00 CPUs, rounded up to 2") {
+	if len(u.Reasons) != 2 || !strings.Contains(u.Reasons[0], "cgroup v2 CPU quota 2.00 CPUs, rounded up to 2") ||
+		!strings.Contains(u.Reasons[1], "keep 2 thread(s) busy: the CPU quota's 2, below the 64 physical core(s)") {
 		t.Errorf("Reasons = %q", u.Reasons)
 	}
 }
@@ -183,10 +188,11 @@ func TestSlurm4(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(u.CPUs, []int{4, 5, 6, 7}) || u.Limit != 4 || !reflect.DeepEqual(u.Preferred, []int{4, 5, 6, 7}) {
-		t.Errorf("CPUs %v, Limit %d, Preferred %v", u.CPUs, u.Limit, u.Preferred)
+	if !reflect.DeepEqual(u.CPUs, []int{4, 5, 6, 7}) || u.Cores() != 4 || !reflect.DeepEqual(u.Preferred, []int{4, 5, 6, 7}) {
+		t.Errorf("CPUs %v, Cores() %d, Preferred %v", u.CPUs, u.Cores(), u.Preferred)
 	}
-	if len(u.Reasons) != 1 || !strings.Contains(u.Reasons[0], "cgroup v1 cpuset 4-7 allows 4 of 32 CPUs") {
+	if len(u.Reasons) != 2 || !strings.Contains(u.Reasons[0], "cgroup v1 cpuset 4-7 allows 4 of 32 CPUs") ||
+		u.Reasons[1] != "keep 4 thread(s) busy: one per usable CPU" {
 		t.Errorf("Reasons = %q", u.Reasons)
 	}
 }
@@ -219,8 +225,8 @@ func TestNUMA2(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(u.CPUs) != 32 || u.Limit != 32 {
-		t.Errorf("%d CPUs, Limit %d", len(u.CPUs), u.Limit)
+	if len(u.CPUs) != 32 || u.Cores() != 16 {
+		t.Errorf("%d CPUs, Cores() %d; want 32, 16", len(u.CPUs), u.Cores())
 	}
 	// First one thread per core, socket 0's cores before socket 1's.
 	if !reflect.DeepEqual(u.Preferred[:16], seq(0, 15)) || !reflect.DeepEqual(u.Preferred[16:], seq(16, 31)) {
@@ -234,6 +240,66 @@ func TestNUMA2(t *testing.T) {
 	}
 	if !reflect.DeepEqual(u.Preferred, []int{0, 1, 8, 16, 24}) {
 		t.Errorf("Preferred with affinity = %v", u.Preferred)
+	}
+	// 0 and 16 share a core, as do 8 and 24.
+	if u.Cores() != 3 {
+		t.Errorf("Cores() with affinity 0,1,8,16,24 = %d, want 3", u.Cores())
+	}
+}
+
+// TestCoresOneAnswer: Cores is derived from the exported fields alone, so a
+// hand-built Usable and one decoded from JSON answer as FS.Usable's does,
+// and it is what the last reason says.
+func TestCoresOneAnswer(t *testing.T) {
+	smt := func(n int) []Core { // n cores, siblings i and i+n
+		var cs []Core
+		for i := range n {
+			cs = append(cs, Core{ID: i, Siblings: []int{i, i + n}})
+		}
+		return cs
+	}
+	for _, c := range []struct {
+		name  string
+		u     Usable
+		cores int
+	}{
+		{"no topology: every CPU a core", Usable{CPUs: seq(0, 7)}, 8},
+		{"SMT: physical cores", Usable{CPUs: seq(0, 7), Topology: Topology{Cores: smt(4)}}, 4},
+		{"SMT, one thread of each core usable", Usable{CPUs: seq(0, 3), Topology: Topology{Cores: smt(4)}}, 4},
+		{"quota below the cores", Usable{CPUs: seq(0, 7), Topology: Topology{Cores: smt(4)}, Cgroup: Cgroup{QuotaCPUs: 2}}, 2},
+		{"fractional quota rounds up", Usable{CPUs: seq(0, 7), Cgroup: Cgroup{QuotaCPUs: 1.5}}, 2},
+		{"quota under one CPU: one thread", Usable{CPUs: seq(0, 7), Cgroup: Cgroup{QuotaCPUs: 0.25}}, 1},
+		{"quota above the logical CPUs, SMT", Usable{CPUs: seq(0, 7), Topology: Topology{Cores: smt(4)}, Cgroup: Cgroup{QuotaCPUs: 6}}, 4},
+		{"CPU missing from the topology", Usable{CPUs: []int{0, 4, 9}, Topology: Topology{Cores: smt(4)}}, 2},
+		{"zero value", Usable{}, 1},
+	} {
+		if got := c.u.Cores(); got != c.cores {
+			t.Errorf("%s: Cores() = %d, want %d", c.name, got, c.cores)
+		}
+	}
+	for _, name := range []string{"smt16", "quota2of64", "slurm4", "numa2"} {
+		u, err := tree(name).Usable(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := json.Marshal(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back Usable
+		if err := json.Unmarshal(b, &back); err != nil {
+			t.Fatal(err)
+		}
+		if back.Cores() != u.Cores() {
+			t.Errorf("%s: Cores() %d after a JSON round trip, %d before", name, back.Cores(), u.Cores())
+		}
+		last := u.Reasons[len(u.Reasons)-1]
+		if want := fmt.Sprintf("keep %d thread(s) busy", u.Cores()); !strings.HasPrefix(last, want) {
+			t.Errorf("%s: last reason %q, want it to begin %q", name, last, want)
+		}
+		if strings.Contains(string(b), `"Limit"`) {
+			t.Errorf("%s: the JSON still carries a Limit beside Cores: %s", name, b)
+		}
 	}
 }
 
@@ -292,8 +358,8 @@ func TestLiveMachine(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(u.CPUs) < 1 || u.Limit < 1 || u.Limit > len(u.CPUs) {
-		t.Errorf("CPUs %v, Limit %d", u.CPUs, u.Limit)
+	if len(u.CPUs) < 1 || u.Cores() < 1 || u.Cores() > len(u.CPUs) {
+		t.Errorf("CPUs %v, Cores() %d", u.CPUs, u.Cores())
 	}
 	p := slices.Clone(u.Preferred)
 	slices.Sort(p)
@@ -305,7 +371,7 @@ func TestLiveMachine(t *testing.T) {
 		topo.Model, FormatCPUList(topo.LogicalCPUs), len(topo.Cores), topo.Sockets, topo.NUMANodes,
 		topo.CacheL2>>10, topo.CacheL2CPUs, topo.CacheL3>>10, topo.CacheL3CPUs)
 	t.Logf("cgroup %+v", u.Cgroup)
-	t.Logf("affinity %s; usable %s; Limit %d; Preferred %v", FormatCPUList(aff), FormatCPUList(u.CPUs), u.Limit, u.Preferred)
+	t.Logf("affinity %s; usable %s; Cores() %d; Preferred %v", FormatCPUList(aff), FormatCPUList(u.CPUs), u.Cores(), u.Preferred)
 	for _, r := range u.Reasons {
 		t.Logf("reason: %s", r)
 	}

@@ -6,22 +6,28 @@ import (
 	"math"
 )
 
-// Usable is what this process may use: which CPUs, how many of them it should
-// keep busy at once, and in which order to hand them out.
+// Usable is what this process may use: which CPUs, how many threads it
+// should keep busy at once ([Usable.Cores], the one answer to that), and in
+// which order to hand CPUs out.
+//
+// There is deliberately no field for "logical CPUs capped by the quota":
+// that count overcounts SMT siblings, and callers that used it next to
+// Cores disagreed with the planner. Cores is derived from the fields below,
+// so a Usable decoded from JSON or built by hand answers the same.
 type Usable struct {
 	// CPUs is online ∩ affinity ∩ cgroup cpuset, sorted.
 	CPUs []int
-	// Limit is how many threads may be kept busy: min(len(CPUs),
-	// ceil(cgroup CPU quota)), at least 1. See FS.Usable for the rounding.
-	Limit int
 	// Preferred holds CPUs reordered so that any first k of them use as
 	// many distinct physical cores as possible: one thread per core
-	// (socket by socket, in core order) before any SMT sibling.
+	// (socket by socket, in core order) before any SMT sibling. Lanes
+	// take their CPUs from Preferred[:Cores()].
 	Preferred []int
-	// Reasons are human-readable lines saying what limited CPUs and Limit,
-	// or that nothing did.
+	// Reasons are human-readable lines saying what limited CPUs and
+	// Cores, or that nothing did; the last says how many threads to keep
+	// busy and why.
 	Reasons []string
-	// Topology and Cgroup are what Usable was computed from.
+	// Topology and Cgroup are what Usable was computed from; Cores reads
+	// Topology.Cores and Cgroup.QuotaCPUs.
 	Topology Topology
 	Cgroup   Cgroup
 }
@@ -34,24 +40,25 @@ type Usable struct {
 //     wrapping [ErrNoCPUs]. A missing cgroup ([ErrNoCgroup]) means no cgroup
 //     limit; any other error from Topology or Cgroup is returned.
 //
-//   - Limit = min(len(CPUs), ceil(QuotaCPUs)), and len(CPUs) when there is
-//     no quota. Rounding policy: a fractional quota is rounded UP, as Go's
-//     runtime has done for the default GOMAXPROCS since Go 1.25
-//     (runtime.adjustCgroupGOMAXPROCS: limit = ceil(quota)), so that a
-//     1.5-CPU quota gives 2 busy threads, each getting 75% of a CPU, rather
-//     than leaving half a CPU unused. Unlike Go's runtime we do not raise the
-//     result to a minimum of 2: Go does that for its own benefit (GC workers
-//     and the scheduler need room beside one busy goroutine), whereas our
-//     threads are compute-bound BLAS threads, and a second one under a
-//     quota of 1 CPU or less only gets both throttled by the CFS bandwidth
-//     controller. So the minimum is 1.
+//   - The threads to keep busy, [Usable.Cores]: one per physical core
+//     among CPUs, capped by ceil(QuotaCPUs), at least 1. Rounding policy: a
+//     fractional quota is rounded UP, as Go's runtime has done for the
+//     default GOMAXPROCS since Go 1.25 (runtime.adjustCgroupGOMAXPROCS:
+//     limit = ceil(quota)), so that a 1.5-CPU quota gives 2 busy threads,
+//     each getting 75% of a CPU, rather than leaving half a CPU unused.
+//     Unlike Go's runtime we do not raise the result to a minimum of 2: Go
+//     does that for its own benefit (GC workers and the scheduler need room
+//     beside one busy goroutine), whereas our threads are compute-bound
+//     BLAS threads, and a second one under a quota of 1 CPU or less only
+//     gets both throttled by the CFS bandwidth controller. So the minimum
+//     is 1.
 //
-//     Limit does not read runtime.GOMAXPROCS. Since Go 1.25 GOMAXPROCS
+//     Cores does not read runtime.GOMAXPROCS. Since Go 1.25 GOMAXPROCS
 //     already follows the same quota (identical for quotas of 2 CPUs or
 //     more), so it adds nothing there; an explicit GOMAXPROCS setting is an
-//     input for the caller to apply to its Go-side workers (min with Limit),
-//     but it does not bound the C threads that a BLAS library starts, which
-//     Limit is meant to bound as well.
+//     input for the caller to apply to its Go-side workers, but it does not
+//     bound the C threads that a BLAS library starts, which Cores is meant
+//     to bound as well.
 //
 //   - Preferred: see [Usable.Preferred]. Cores are visited in Topology order
 //     (socket by socket), so a contiguous run of Preferred stays within one
@@ -92,15 +99,26 @@ func (fsys FS) Usable(affinity []int) (Usable, error) {
 	}
 	u.CPUs = cpus
 
-	u.Limit = quotaLimit(cg.QuotaCPUs, len(cpus))
-	if u.Limit < len(cpus) {
-		u.Reasons = append(u.Reasons, fmt.Sprintf("cgroup v%d CPU quota %.2f CPUs, rounded up to %d: keep at most %d of %d CPUs busy",
-			cg.Version, cg.QuotaCPUs, u.Limit, u.Limit, len(cpus)))
+	limit := quotaLimit(cg.QuotaCPUs, len(cpus))
+	if limit < len(cpus) {
+		u.Reasons = append(u.Reasons, fmt.Sprintf("cgroup v%d CPU quota %.2f CPUs, rounded up to %d: at most %d of %d CPUs busy",
+			cg.Version, cg.QuotaCPUs, limit, limit, len(cpus)))
 	}
 	if len(u.Reasons) == 0 {
 		u.Reasons = append(u.Reasons, fmt.Sprintf("not limited: all %d online CPUs usable", len(cpus)))
 	}
 	u.Preferred = preferredOrder(topo.Cores, cpus)
+	phys, cores := u.physicalCores(), u.Cores()
+	var why string
+	switch {
+	case cores < phys:
+		why = fmt.Sprintf("the CPU quota's %d, below the %d physical core(s)", cores, phys)
+	case phys < len(cpus):
+		why = fmt.Sprintf("one per physical core (%d cores for %d CPUs: SMT siblings share a core's floating-point units)", phys, len(cpus))
+	default:
+		why = "one per usable CPU"
+	}
+	u.Reasons = append(u.Reasons, fmt.Sprintf("keep %d thread(s) busy: %s", cores, why))
 	return u, nil
 }
 

@@ -92,7 +92,7 @@ func printEnv(w io.Writer, r envReport) {
 	}
 	row("runtimes", "%s", orDash(strings.Join(b.Runtimes, ", ")))
 	row("blas threads", "%d", b.Threads)
-	row("cpus", "%s usable, keep %d busy", threads.FormatCPUList(r.Usable.CPUs), r.Usable.Limit)
+	row("cpus", "%s usable, keep %d busy", threads.FormatCPUList(r.Usable.CPUs), r.Usable.Cores())
 	for _, why := range r.Usable.Reasons {
 		row("", "%s", why)
 	}

@@ -86,7 +86,7 @@ Flags:
 		}
 		row("cgroup", "v%d %s: quota %s, cpuset %s, memory limit %s", cg.Version, orDash(cg.Dir), quota, orDash(threads.FormatCPUList(cg.Cpuset)), mem)
 	}
-	row("usable", "%s, keep %d busy; BLAS cores %d (one thread per physical core)", threads.FormatCPUList(u.CPUs), u.Limit, r.Cores)
+	row("usable", "%s, keep %d busy (one thread per physical core, capped by the CPU quota)", threads.FormatCPUList(u.CPUs), r.Cores)
 	for _, why := range u.Reasons {
 		row("", "%s", why)
 	}

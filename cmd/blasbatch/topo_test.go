@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -20,6 +21,11 @@ func TestTopoOnFakeTrees(t *testing.T) {
 		code, stdout, stderr := runCLI(t, "topo", "-root", root)
 		if code != 0 || !strings.Contains(stdout, want.phrase) {
 			t.Errorf("%s: exit %d, %q %s; want %q", tree, code, stdout, stderr, want.phrase)
+		}
+		// One answer: the count printed is the planner's (Usable.Cores),
+		// physical cores on the SMT trees, not logical CPUs.
+		if busy := fmt.Sprintf("keep %d busy", want.cores); !strings.Contains(stdout, busy) {
+			t.Errorf("%s: output does not say %q:\n%s", tree, busy, stdout)
 		}
 		code, stdout, _ = runCLI(t, "topo", "-json", "-root", root)
 		var r topoReport
