@@ -55,6 +55,10 @@ type Info struct {
 	Threads        int            `json:"threads"`             // openblas_get_num_threads() now
 	Libraries      []string       `json:"libraries,omitempty"` // BLAS/LAPACK shared objects mapped into the process
 	Runtimes       []string       `json:"runtimes,omitempty"`  // distinct BLAS runtimes among Libraries
+	// Env lists the BLAS-related environment variables the user set and
+	// what became of each (see EnvSettings): a thread count blasbatch
+	// overrides, an OPENBLAS_CORETYPE that OpenBLAS did or did not accept.
+	Env []EnvSetting `json:"environment,omitempty"`
 }
 
 // ThreadSafe reports whether several threads may call into the library at
@@ -64,11 +68,13 @@ func (i Info) ThreadSafe() bool {
 }
 
 // Runtime reports the process's BLAS runtime: the linked implementation's
-// own description plus the libraries mapped into the process (read from
-// /proc/self/maps where it exists).
+// own description, the libraries mapped into the process (read from
+// /proc/self/maps where it exists), and the BLAS-related environment
+// variables as they are now ([EnvSettings] of os.Environ()).
 func Runtime() Info {
 	info := nativeInfo()
 	info.Version = parseVersion(info.Config)
+	info.Env = EnvSettings(os.Environ(), info.CoreName)
 	if maps, err := os.ReadFile("/proc/self/maps"); err == nil {
 		info.Libraries = MappedLibraries(maps)
 		info.Runtimes = Runtimes(info.Libraries)

@@ -3,6 +3,7 @@ package blas
 import (
 	"errors"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -114,4 +115,62 @@ func TestDgesddPanicsOnShortOperands(t *testing.T) {
 	}()
 	s := make([]float64, 3)
 	Default().Dgesdd(SVDNone, 3, 3, make([]float64, 8), 3, s, nil, 1, nil, 1, make([]float64, 100), 100, make([]int32, 24))
+}
+
+func TestEnvSettings(t *testing.T) {
+	const over = "overridden: blasbatch sets each worker's BLAS threads from its split (lane processes get explicit values)"
+	for _, c := range []struct {
+		name    string
+		environ []string
+		core    string
+		want    []EnvSetting
+	}{
+		{"none", []string{"HOME=/root", "PATH=/bin", "OMP_PROC_BIND=true"}, "Haswell", nil},
+		{"thread counts", []string{
+			"OMP_NUM_THREADS=4", "OPENBLAS_NUM_THREADS=2", "MKL_NUM_THREADS=8", "BLIS_NUM_THREADS=1",
+			"VECLIB_MAXIMUM_THREADS=3", "NUMEXPR_NUM_THREADS=5", "GOTO_NUM_THREADS=6", "HOME=/root",
+		}, "Haswell", []EnvSetting{
+			{"BLIS_NUM_THREADS", "1", over}, {"GOTO_NUM_THREADS", "6", over}, {"MKL_NUM_THREADS", "8", over},
+			{"NUMEXPR_NUM_THREADS", "5", over}, {"OMP_NUM_THREADS", "4", over}, {"OPENBLAS_NUM_THREADS", "2", over},
+			{"VECLIB_MAXIMUM_THREADS", "3", over},
+		}},
+		{"coretype accepted, any case", []string{"OPENBLAS_CORETYPE=haswell"}, "Haswell",
+			[]EnvSetting{{"OPENBLAS_CORETYPE", "haswell", "accepted"}}},
+		{"coretype garbage", []string{"OPENBLAS_CORETYPE=garbage"}, "Zen",
+			[]EnvSetting{{"OPENBLAS_CORETYPE", "garbage", "not accepted: OpenBLAS runs its Zen kernels"}}},
+		{"coretype empty", []string{"OPENBLAS_CORETYPE="}, "Prescott",
+			[]EnvSetting{{"OPENBLAS_CORETYPE", "", "not accepted: OpenBLAS runs its Prescott kernels"}}},
+		{"coretype without OpenBLAS", []string{"OPENBLAS_CORETYPE=SkylakeX"}, "",
+			[]EnvSetting{{"OPENBLAS_CORETYPE", "SkylakeX", "not checked: OpenBLAS is not linked, so no kernel set is reported"}}},
+		{"other OpenBLAS and GotoBLAS variables", []string{"OPENBLAS_VERBOSE=2", "GOTO_L2_SIZE=1M", "OPENBLAS_MAIN_FREE=1"}, "Zen",
+			[]EnvSetting{{"GOTO_L2_SIZE", "1M", "seen"}, {"OPENBLAS_MAIN_FREE", "1", "seen"}, {"OPENBLAS_VERBOSE", "2", "seen"}}},
+		{"first of duplicates, malformed skipped", []string{"OMP_NUM_THREADS=2", "OMP_NUM_THREADS=9", "OPENBLAS_NUM_THREADS", "OPENBLAS_X=a=b"}, "Zen",
+			[]EnvSetting{{"OMP_NUM_THREADS", "2", over}, {"OPENBLAS_X", "a=b", "seen"}}},
+		{"prefix only as a prefix", []string{"MY_OPENBLAS_NUM_THREADS=3", "OMP_NUM_THREADS_X=1", "openblas_num_threads=2"}, "Zen", nil},
+	} {
+		got := EnvSettings(c.environ, c.core)
+		if !slices.Equal(got, c.want) {
+			t.Errorf("%s: EnvSettings(%q, %q) =\n%v\nwant\n%v", c.name, c.environ, c.core, got, c.want)
+		}
+	}
+}
+
+// TestRuntimeEnv: Runtime reads the process's environment as it is now.
+func TestRuntimeEnv(t *testing.T) {
+	t.Setenv("OPENBLAS_NUM_THREADS", "7")
+	t.Setenv("OPENBLAS_CORETYPE", "garbage")
+	info := Runtime()
+	want := EnvSettings([]string{"OPENBLAS_CORETYPE=garbage", "OPENBLAS_NUM_THREADS=7"}, info.CoreName)
+	var got []EnvSetting
+	for _, e := range info.Env {
+		if e.Name == "OPENBLAS_CORETYPE" || e.Name == "OPENBLAS_NUM_THREADS" {
+			got = append(got, e)
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Runtime().Env = %v, want %v among them", info.Env, want)
+	}
+	if Linked && len(got) > 0 && !strings.HasPrefix(got[0].Effect, "not accepted: OpenBLAS runs its "+info.CoreName) {
+		t.Errorf("OPENBLAS_CORETYPE=garbage with OpenBLAS linked: %q", got[0].Effect)
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"github.com/blasbatch/blasbatch/blas"
@@ -16,6 +17,7 @@ import (
 type envReport struct {
 	BLAS       blas.Info      `json:"blas"`
 	Usable     threads.Usable `json:"usable"`
+	Cores      int            `json:"blas_cores"` // Usable.Cores(): the threads to keep busy
 	Go         string         `json:"go"`
 	GOMAXPROCS int            `json:"gomaxprocs"`
 	Default    string         `json:"default_split"`
@@ -46,7 +48,7 @@ func cmdEnv(args []string, stdout, stderr io.Writer) int {
 		return describePhases(threads.Choose(pl.machine(), shapes, costs).Phases)
 	}
 	r := envReport{
-		BLAS: h.blas, Usable: h.usable, Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		BLAS: h.blas, Usable: h.usable, Cores: h.usable.Cores(), Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Default: fmt.Sprintf("%d cores for BLAS; svd of %d × 1000²: %s; of 1 × 1000²: %s", cores, 4*cores, describe(4*cores), describe(1)),
 	}
 	if a := cpuAdvice(h.blas); a != "" {
@@ -92,7 +94,13 @@ func printEnv(w io.Writer, r envReport) {
 	}
 	row("runtimes", "%s", orDash(strings.Join(b.Runtimes, ", ")))
 	row("blas threads", "%d", b.Threads)
-	row("cpus", "%s usable, keep %d busy", threads.FormatCPUList(r.Usable.CPUs), r.Usable.Cores())
+	for _, e := range b.Env {
+		row("environment", "%s=%s: %s", e.Name, envValue(e.Value), e.Effect)
+	}
+	if len(b.Env) == 0 {
+		row("environment", "no BLAS variables set (OPENBLAS_*, GOTO_*, OMP_NUM_THREADS, MKL_NUM_THREADS, ...)")
+	}
+	row("cpus", "%s usable, keep %d busy", threads.FormatCPUList(r.Usable.CPUs), r.Cores)
 	for _, why := range r.Usable.Reasons {
 		row("", "%s", why)
 	}
@@ -101,6 +109,15 @@ func printEnv(w io.Writer, r envReport) {
 	for _, a := range r.Advice {
 		row("advice", "%s", a)
 	}
+}
+
+// envValue shows an environment variable's value as typed, quoted when it
+// is empty or holds spaces or unprintable characters.
+func envValue(v string) string {
+	if v == "" || strings.ContainsFunc(v, func(r rune) bool { return r == ' ' || !strconv.IsPrint(r) }) {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 func orDash(s string) string {
