@@ -29,8 +29,9 @@ func (Gonum) Dsyrk(uplo gblas.Uplo, trans gblas.Transpose, n, k int, alpha float
 
 // Dgemm implements [Products] with gonum's pure-Go Dgemm, which splits a
 // product whose C has at least four 64×64 blocks over goroutines of its
-// own, one per block: about 200 bytes of heap each (the goroutine's
-// closure), more while the runtime has no idle goroutine record to reuse.
+// own, one per block, at most GOMAXPROCS at a time: about 200 bytes of
+// heap each (its closure), garbage once it finishes. gonum's LAPACK runs
+// its blocked updates through the same Dgemm.
 func (Gonum) Dgemm(tA, tB gblas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	checkGemmArgs(tA, tB, m, n, k, a, lda, b, ldb, c, ldc)
 	if k == 0 {

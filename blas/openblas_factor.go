@@ -5,6 +5,19 @@ package blas
 /*
 #cgo pkg-config: lapacke openblas
 #include <lapacke.h>
+
+// dgecon's RCOND comes back by value: the address of a Go variable handed
+// to C would make it escape to the heap, one allocation per call.
+typedef struct { double rcond; lapack_int info; } bb_gecon;
+
+static bb_gecon bb_dgecon_work(char norm, lapack_int n, const double *a,
+		lapack_int lda, double anorm, double *work, lapack_int *iwork) {
+	bb_gecon r;
+	r.rcond = 0;
+	r.info = LAPACKE_dgecon_work(LAPACK_COL_MAJOR, norm, n, a, lda, anorm,
+		&r.rcond, work, iwork);
+	return r;
+}
 */
 import "C"
 
@@ -77,8 +90,8 @@ func (OpenBLAS) Dgecon(norm byte, n int, a []float64, lda int, anorm float64, wo
 	if anorm < 0 {
 		panic("blas: Dgecon: negative anorm")
 	}
-	var rcond C.double
-	info := C.LAPACKE_dgecon_work(C.LAPACK_COL_MAJOR, C.char(lapackNorm), C.lapack_int(n), f64ptr(a), C.lapack_int(lda), C.double(anorm), &rcond, f64ptr(work), i32ptr(iwork))
+	r := C.bb_dgecon_work(C.char(lapackNorm), C.lapack_int(n), f64ptr(a), C.lapack_int(lda), C.double(anorm), f64ptr(work), i32ptr(iwork))
+	info, rcond := r.info, r.rcond
 	if info < 0 {
 		panic("blas: LAPACKE_dgecon_work rejected argument " + itoa(int(-info)))
 	}

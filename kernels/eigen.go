@@ -13,7 +13,7 @@ func eigenSpecs() []Spec { return []Spec{eighSpec(), eigSpec()} }
 // Both kernels compute eigenvectors only with --save (save is true): the
 // JSON Lines record holds the eigenvalues alone, and values only is the
 // much cheaper path. Flops counts that path, which is what a run without
-// --save does.
+// --save does; Workspace the eigenvectors' (the worst case).
 
 func eighSpec() Spec {
 	return Spec{
@@ -22,12 +22,15 @@ func eighSpec() Spec {
 		Field: "eigenvalues",
 		Flops: func(m, n int) float64 {
 			if m != n {
-				return float64(m * n) // refused after one look
+				return float64(m) * float64(n) // refused after one look
 			}
-			// Tridiagonal reduction, values only: 4n³/3 (≈ 9n³ with vectors).
+			// dsyevd with JOBZ='N': dsytrd's tridiagonal reduction, 4n³/3
+			// (LAPACK Working Note 41), then dsterf's O(n²) root-free QR.
+			// (With vectors, dstedc and dormtr add about 4n³/3 + 2n³.)
 			fn := float64(n)
 			return 4 * fn * fn * fn / 3
 		},
+		Workspace: func(m, n int) int64 { p := eighPlan(m, n, true); return p.bytes() },
 	}.with(func(impl blas.LAPACK, opt Options) Worker {
 		return &eighWorker{impl: impl, symmetrize: opt.Symmetrize}
 	})
@@ -41,16 +44,56 @@ func eigSpec() Spec {
 		Pairs: true,
 		Flops: func(m, n int) float64 {
 			if m != n {
-				return float64(m * n)
+				return float64(m) * float64(n) // refused after one look
 			}
-			// Hessenberg reduction and QR, values only: ≈ 10n³ (≈ 25n³
-			// with right vectors).
+			// dgeev with JOBVL = JOBVR = 'N': dgehrd's Hessenberg reduction
+			// (10n³/3, LAPACK Working Note 41) and the Francis QR
+			// iteration, 10n³ together (Golub & Van Loan, §7.5.6; 25n³
+			// with the Schur vectors that eigenvectors need).
 			fn := float64(n)
 			return 10 * fn * fn * fn
 		},
+		Workspace: func(m, n int) int64 { p := eigPlan(m, n, true); return p.bytes() },
 	}.with(func(impl blas.LAPACK, _ Options) Worker {
 		return &eigWorker{impl: impl}
 	})
+}
+
+// eighPlan lists the buffers an eigh worker allocates for an m×n item, with
+// eigenvectors (save) or without: dsyevd's workspaces and the eigenvalues
+// (the vectors overwrite the input). Nothing for a matrix that is not
+// square, which is refused.
+func eighPlan(m, n int, vectors bool) plan {
+	var p plan
+	if m != n || n < 0 {
+		return p
+	}
+	fn := int64(n)
+	p.f64("the eigenvalues", fn)
+	p.lwork("the dsyevd workspace (LWORK)", lworkSyevd(fn, vectors))
+	p.i32("the dsyevd integer workspace (LIWORK)", liworkSyevd(fn, vectors))
+	return p
+}
+
+// eigPlan lists the buffers an eig worker allocates for an m×n item, with
+// eigenvectors (save) or without: the eigenvalues' real and imaginary
+// parts, their interleaved copy, dgeev's workspace and, with vectors, the
+// vectors' real and imaginary parts.
+func eigPlan(m, n int, vectors bool) plan {
+	var p plan
+	if m != n || n < 0 {
+		return p
+	}
+	fn := int64(n)
+	p.f64("the eigenvalues' real parts", fn)
+	p.f64("the eigenvalues' imaginary parts", fn)
+	p.f64("the eigenvalues as pairs", 2*fn)
+	if vectors {
+		p.f64("the eigenvectors' real parts", fn*fn)
+		p.f64("the eigenvectors' imaginary parts", fn*fn)
+	}
+	p.lwork("the dgeev workspace (LWORK)", lworkGeev(fn, vectors))
+	return p
 }
 
 // eigSquare is the item error for a matrix that is not square.
@@ -107,6 +150,9 @@ type eighWorker struct {
 	iwork  []int32
 	w      []float64
 	sized  bool
+	outs   [2]Output
+	q      [1]float64 // the workspace queries' results
+	iq     [1]int32
 }
 
 func (w *eighWorker) prepare(n int, job blas.EigJob, a []float64) {
@@ -114,8 +160,7 @@ func (w *eighWorker) prepare(n int, job blas.EigJob, a []float64) {
 		return
 	}
 	w.w = grow(w.w, n)
-	var q [1]float64
-	var iq [1]int32
+	q, iq := &w.q, &w.iq // worker fields: a local array handed to an interface method escapes, one allocation per query
 	w.impl.Dsyevd(job, n, a, max(1, n), w.w, q[:], -1, iq[:], -1)
 	w.lwork, w.liwork = max(1, int(q[0])), max(1, int(iq[0]))
 	w.work = grow(w.work, w.lwork)
@@ -123,8 +168,21 @@ func (w *eighWorker) prepare(n int, job blas.EigJob, a []float64) {
 	w.n, w.job, w.sized = n, job, true
 }
 
+// Run computes the eigenvalues (with save, and eigenvectors) of the
+// symmetric n×n a (see [Worker]). Besides the errors every kernel returns,
+// it refuses a matrix that is not square or not symmetric (unless
+// Options.Symmetrize), and returns a *LAPACKError when dsyevd does not
+// converge.
 func (w *eighWorker) Run(m, n int, a []float64, save bool) (Result, error) {
+	it := one(m, n)
+	if err := checkShape(it, "", m, n, a); err != nil {
+		return Result{}, err
+	}
 	if err := eigSquare("eigh", m, n); err != nil {
+		return Result{}, err
+	}
+	p := eighPlan(m, n, save)
+	if err := p.check(it); err != nil {
 		return Result{}, err
 	}
 	if err := CheckFinite(m, n, a); err != nil {
@@ -139,6 +197,9 @@ func (w *eighWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 		job = blas.EigVectors
 	}
 	w.prepare(n, job, a)
+	if err := checkLwork(it, "the dsyevd workspace (LWORK)", max(w.lwork, w.liwork)); err != nil {
+		return Result{}, err
+	}
 	if info := w.impl.Dsyevd(job, n, a, max(1, n), w.w, w.work, w.lwork, w.iwork, w.liwork); info > 0 {
 		return Result{}, &LAPACKError{Routine: "dsyevd", Info: info, Reason: "the divide-and-conquer eigensolver did not converge"}
 	}
@@ -146,10 +207,11 @@ func (w *eighWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	if save {
 		// a holds the eigenvectors as rows: column-major, they are the
 		// columns NumPy's eigh returns.
-		r.Outputs = []Output{
+		w.outs = [2]Output{
 			{Name: "values", Cols: n, Data: w.w[:n]},
 			w.columnMajor("vectors", n, a),
 		}
+		r.Outputs = w.outs[:]
 	}
 	return r, nil
 }
@@ -173,6 +235,8 @@ type eigWorker struct {
 	pairs  []float64 // re, im interleaved: Result.Values
 	v, im  []float64 // eigenvectors (rows), and their imaginary parts for --save
 	sized  bool
+	outs   [2]Output
+	q      [1]float64 // the workspace query's result
 }
 
 func (w *eigWorker) prepare(n int, job blas.EigJob, a []float64) {
@@ -185,15 +249,27 @@ func (w *eigWorker) prepare(n int, job blas.EigJob, a []float64) {
 		w.v = grow(w.v, n*n)
 		w.im = grow(w.im, n*n)
 	}
-	var q [1]float64
+	q := &w.q // a worker field: a local array would escape
 	w.impl.Dgeev(job, n, a, max(1, n), w.wr, w.wi, w.v, max(1, n), q[:], -1)
 	w.lwork = max(1, int(q[0]))
 	w.work = grow(w.work, w.lwork)
 	w.n, w.job, w.sized = n, job, true
 }
 
+// Run computes the eigenvalues (with save, and right eigenvectors) of the
+// general n×n a (see [Worker]). Besides the errors every kernel returns, it
+// refuses a matrix that is not square, and returns a *LAPACKError when
+// dgeev's QR algorithm fails.
 func (w *eigWorker) Run(m, n int, a []float64, save bool) (Result, error) {
+	it := one(m, n)
+	if err := checkShape(it, "", m, n, a); err != nil {
+		return Result{}, err
+	}
 	if err := eigSquare("eig", m, n); err != nil {
+		return Result{}, err
+	}
+	p := eigPlan(m, n, save)
+	if err := p.check(it); err != nil {
 		return Result{}, err
 	}
 	if err := CheckFinite(m, n, a); err != nil {
@@ -205,6 +281,9 @@ func (w *eigWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 		job = blas.EigVectors
 	}
 	w.prepare(n, job, a)
+	if err := checkLwork(it, "the dgeev workspace (LWORK)", w.lwork); err != nil {
+		return Result{}, err
+	}
 	var v []float64
 	if job == blas.EigVectors {
 		v = w.v[:n*n]
@@ -241,6 +320,7 @@ func (w *eigWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	vectors := Output{Name: "vectors", Rows: n, Cols: n, Data: v}
 	vectors.Imag = im
 	vectors.Fortran = true // rows are the eigenvectors: columns, column-major
-	r.Outputs = []Output{values, vectors}
+	w.outs = [2]Output{values, vectors}
+	r.Outputs = w.outs[:]
 	return r, nil
 }

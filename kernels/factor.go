@@ -15,47 +15,122 @@ import (
 // triangle reaches LAPACK.
 const SymmetryTol = 1e-10
 
-// factorSpecs are the factorisation kernels (chol, inv, det, qr).
+// factorSpecs are the factorisation kernels (chol, inv, det, qr). Flops
+// are LAPACK Working Note 41's leading terms; a matrix a square-only kernel
+// refuses costs the one look at its shape, m·n.
 func factorSpecs() []Spec {
 	return []Spec{
 		Spec{
 			Name: "chol",
 			Doc:  "Cholesky factor of a symmetric positive definite matrix, and log det; LAPACK dpotrf",
 			Flops: func(m, n int) float64 {
-				fn := float64(min(m, n))
-				return fn * fn * fn / 3
+				if m != n {
+					return float64(m) * float64(n)
+				}
+				fn := float64(n)
+				return fn * fn * fn / 3 // dpotrf
 			},
+			Workspace: func(m, n int) int64 { p := cholPlan(m, n, true); return p.bytes() },
 		}.with(func(impl blas.LAPACK, _ Options) Worker { return &cholWorker{impl: impl} }),
 		Spec{
 			Name: "inv",
 			Doc:  "inverse of a square matrix, with log|det|, sign and the 1-norm reciprocal condition number; LAPACK dgetrf, dgecon, dgetri",
 			Flops: func(m, n int) float64 {
-				// dgetrf 2n³/3 + dgetri 4n³/3 (dgecon is O(n²)).
-				fn := float64(min(m, n))
+				if m != n {
+					return float64(m) * float64(n)
+				}
+				// dgetrf 2n³/3 + dgetri 4n³/3; dgecon's few triangular
+				// solves are O(n²).
+				fn := float64(n)
 				return 2 * fn * fn * fn
 			},
+			Workspace: func(m, n int) int64 { p := luPlan(m, n, true, true); return p.bytes() },
 		}.with(func(impl blas.LAPACK, _ Options) Worker { return &luWorker{impl: impl, inv: true} }),
 		Spec{
-			Name:      "det",
-			Workspace: smallWorkspace,
-			Doc:       "log|det| and sign of the determinant of a square matrix (like numpy.linalg.slogdet); LAPACK dgetrf",
+			Name: "det",
+			Doc:  "log|det| and sign of the determinant of a square matrix (like numpy.linalg.slogdet); LAPACK dgetrf",
 			Flops: func(m, n int) float64 {
-				fn := float64(min(m, n))
-				return 2 * fn * fn * fn / 3
+				if m != n {
+					return float64(m) * float64(n)
+				}
+				fn := float64(n)
+				return 2 * fn * fn * fn / 3 // dgetrf
 			},
+			Workspace: func(m, n int) int64 { p := luPlan(m, n, false, true); return p.bytes() },
 		}.with(func(impl blas.LAPACK, _ Options) Worker { return &luWorker{impl: impl} }),
 		Spec{
 			Name:  "qr",
 			Doc:   "QR factorisation (thin: Q is m×k, R is k×n, k = min(m,n)), diagonal of R; LAPACK dgeqrf, and dorgqr for Q with --save",
 			Field: "r_diagonal",
-			// dgeqrf alone: Q is only formed with --save (dorgqr adds
-			// 2mk² − 2k³/3 then, at most as much again).
+			// dgeqrf alone, 2mk² − 2k³/3 with m the long side and k the
+			// short one (either way round: LAPACK Working Note 41 gives
+			// 2mn² − 2n³/3 for m ≥ n and 2nm² − 2m³/3 for m < n). Q is
+			// only formed with --save: dorgqr then adds 2mk² − 2k³/3 for
+			// the m×k Q, at most as much again.
 			Flops: func(m, n int) float64 {
 				big, k := float64(max(m, n)), float64(min(m, n))
 				return 2*big*k*k - 2*k*k*k/3
 			},
+			Workspace: func(m, n int) int64 { p := qrPlan(m, n, true); return p.bytes() },
 		}.with(func(impl blas.LAPACK, _ Options) Worker { return &qrWorker{impl: impl} }),
 	}
+}
+
+// cholPlan lists what a chol worker allocates for an m×n item: with save
+// the n×n L (dpotrf works in place).
+func cholPlan(m, n int, save bool) plan {
+	var p plan
+	if m == n && n >= 0 && save {
+		p.f64("L", int64(n)*int64(n))
+	}
+	return p
+}
+
+// luPlan lists what an inv (inv) or det worker allocates for an m×n item:
+// the pivots and, for inv, dgecon's integer workspace, the dgetri/dgecon
+// workspace and with save the inverse's copy. [blas.Gonum]'s Dgetrf,
+// Dgecon and Dgetri each allocate n Go ints besides (gonum's pivots are
+// []int): counted, though OpenBLAS needs none, since the estimate must
+// hold for both.
+func luPlan(m, n int, inv, save bool) plan {
+	var p plan
+	if m != n || n < 0 {
+		return p
+	}
+	fn := int64(n)
+	p.i32("the pivots", fn)
+	p.f64("gonum's dgetrf pivots", fn)
+	if !inv {
+		return p
+	}
+	p.i32("dgecon's integer workspace", fn)
+	p.lwork("the dgetri workspace (LWORK)", lworkGetri(fn))
+	p.f64("gonum's dgecon pivots", fn)
+	p.f64("gonum's dgetri pivots", fn)
+	if save {
+		p.f64("the inverse", fn*fn)
+	}
+	return p
+}
+
+// qrPlan lists what a qr worker allocates for an m×n item, k = min(m, n):
+// the reflectors' scalars, R's diagonal, the dgeqrf/dorgqr workspace and,
+// with save, the k×n R and the m×k Q.
+func qrPlan(rows, cols int, save bool) plan {
+	var p plan
+	if rows < 0 || cols < 0 {
+		return p
+	}
+	m, n := int64(rows), int64(cols)
+	k := min(m, n)
+	p.f64("tau", k)
+	p.f64("R's diagonal", k)
+	p.lwork("the dgeqrf workspace (LWORK)", lworkQR(m, n))
+	if save {
+		p.f64("R", k*n)
+		p.f64("Q", m*k)
+	}
+	return p
 }
 
 // needSquare is the item error for a kernel that needs a square matrix.
@@ -93,7 +168,19 @@ type cholWorker struct {
 	outs    [1]Output
 }
 
+// Run factors the symmetric positive definite n×n a (see [Worker]).
+// Besides the errors every kernel returns, it refuses a matrix that is not
+// square or not symmetric, and returns a *LAPACKError when a leading minor
+// is not positive definite.
 func (w *cholWorker) Run(m, n int, a []float64, save bool) (Result, error) {
+	it := one(m, n)
+	if err := checkShape(it, "", m, n, a); err != nil {
+		return Result{}, err
+	}
+	p := cholPlan(m, n, save)
+	if err := p.check(it); err != nil {
+		return Result{}, err
+	}
 	if err := CheckFinite(m, n, a); err != nil {
 		return Result{}, err
 	}
@@ -141,6 +228,7 @@ type luWorker struct {
 	ainv    []float64 // the saved inverse
 	scalars [3]Scalar
 	outs    [1]Output
+	q       [1]float64 // the workspace query's result
 }
 
 func (w *luWorker) prepare(n int, a []float64) {
@@ -150,7 +238,7 @@ func (w *luWorker) prepare(n int, a []float64) {
 	w.ipiv = grow(w.ipiv, n)
 	if w.inv {
 		w.iwork = grow(w.iwork, n)
-		var q [1]float64
+		q := &w.q // a worker field: a local array would escape
 		w.impl.Dgetri(n, a, max(1, n), w.ipiv, q[:], -1)
 		w.lwork = max(1, n, int(q[0]))
 		w.work = grow(w.work, max(w.lwork, 4*n))
@@ -173,7 +261,19 @@ func norm1(n int, a []float64, sums []float64) float64 {
 	return m
 }
 
+// Run computes the determinant (and for inv the inverse) of the n×n a (see
+// [Worker]). Besides the errors every kernel returns, it refuses a matrix
+// that is not square; inv returns a *LAPACKError for a singular one, which
+// det reports as sign 0 and log_abs_det −Inf.
 func (w *luWorker) Run(m, n int, a []float64, save bool) (Result, error) {
+	it := one(m, n)
+	if err := checkShape(it, "", m, n, a); err != nil {
+		return Result{}, err
+	}
+	p := luPlan(m, n, w.inv, save)
+	if err := p.check(it); err != nil {
+		return Result{}, err
+	}
 	if err := CheckFinite(m, n, a); err != nil {
 		return Result{}, err
 	}
@@ -182,6 +282,9 @@ func (w *luWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	}
 	a = a[:n*n]
 	w.prepare(n, a)
+	if err := checkLwork(it, "the dgetri workspace (LWORK)", w.lwork); err != nil {
+		return Result{}, err
+	}
 	var anorm float64
 	if w.inv {
 		anorm = norm1(n, a, w.work) // before dgetrf overwrites A
@@ -239,6 +342,7 @@ type qrWorker struct {
 	diag  []float64
 	q, r  []float64
 	outs  [2]Output
+	query [1]float64 // the workspace queries' result
 }
 
 func (w *qrWorker) prepare(m, n int, a []float64) {
@@ -248,7 +352,7 @@ func (w *qrWorker) prepare(m, n int, a []float64) {
 	k := min(m, n)
 	w.tau = grow(w.tau, k)
 	w.diag = grow(w.diag, k)
-	var q [1]float64
+	q := &w.query // a worker field: a local array would escape
 	w.impl.Dgeqrf(m, n, a, max(1, n), w.tau, q[:], -1)
 	lwork := int(q[0])
 	w.impl.Dorgqr(m, k, k, a, max(1, n), w.tau, q[:], -1)
@@ -257,12 +361,25 @@ func (w *qrWorker) prepare(m, n int, a []float64) {
 	w.m, w.n = m, n
 }
 
+// Run factors the m×n a (see [Worker]); it returns only the errors every
+// kernel returns.
 func (w *qrWorker) Run(m, n int, a []float64, save bool) (Result, error) {
+	it := one(m, n)
+	if err := checkShape(it, "", m, n, a); err != nil {
+		return Result{}, err
+	}
+	p := qrPlan(m, n, save)
+	if err := p.check(it); err != nil {
+		return Result{}, err
+	}
 	if err := CheckFinite(m, n, a); err != nil {
 		return Result{}, err
 	}
 	a = a[:m*n]
 	w.prepare(m, n, a)
+	if err := checkLwork(it, "the dgeqrf workspace (LWORK)", w.lwork); err != nil {
+		return Result{}, err
+	}
 	k, lda := min(m, n), max(1, n)
 	w.impl.Dgeqrf(m, n, a, lda, w.tau, w.work, w.lwork)
 	for i := range k {

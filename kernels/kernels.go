@@ -35,12 +35,43 @@ type Spec struct {
 	// a and b of an .npz, or two files given together (batch.Source's
 	// PairWith). Its workers are PairWorkers.
 	Pairwise bool
-	// Flops estimates the floating-point operations for one rows×cols item.
+	// Flops estimates the floating-point operations for one rows×cols item:
+	// the LAPACK path the kernel takes for that shape (tall, wide or
+	// square), by the standard operation counts (LAPACK Working Note 41,
+	// Golub & Van Loan), without --save (its extra work is documented per
+	// kernel). A shape a square-only kernel refuses costs m·n, its one
+	// look at the matrix.
 	Flops func(rows, cols int) float64
-	// Workspace estimates the bytes a worker holds for one rows×cols item
-	// beyond the item itself: outputs and LAPACK workspace. nil means the
-	// generous default of ItemBytes.
+	// Workspace returns the bytes of Go heap a Worker allocates to compute
+	// one rows×cols item, beyond the item itself: outputs, U and Vᵀ,
+	// eigenvector buffers, pivots, the input's copy, LAPACK's work arrays
+	// (sized by formula from LAPACK's own workspace rules, never by
+	// calling LAPACK). It is an upper bound in every mode — the worst case
+	// of save, Options.Fallback (an item that falls back included) and
+	// Options.Symmetrize — on both implementations (OpenBLAS's and gonum's
+	// workspaces differ), each buffer rounded up as Go's allocator rounds
+	// it; kerneltest.Workspace measures every kernel against it. No kernel
+	// allocates in C: OpenBLAS is called through LAPACKE's _work entry
+	// points, and only its GEMM buffers, mapped once per process, lie
+	// outside Go's heap and this count. Neither are the goroutines gonum's
+	// BLAS starts for a large product (in gonum's Dgemm, and inside its
+	// LAPACK's blocked updates): a few hundred bytes each, garbage as soon
+	// as each finishes and at most GOMAXPROCS alive at once, they are not
+	// per-item memory. A Worker keeps its buffers between
+	// items and never shrinks them, so its live memory is at most the
+	// Workspace of the largest item it has met. A shape the kernel refuses
+	// needs 0.
+	//
+	// nil (a user's kernel) makes ItemBytes guess; every built-in kernel
+	// sets it. For a Pairwise kernel, Workspace(m, k) is PairWorkspace(m,
+	// k, m), the pair whose B has Aᵀ's shape.
 	Workspace func(rows, cols int) int64
+	// PairFlops and PairWorkspace are Flops and Workspace for a Pairwise
+	// kernel's item, A m×k times B k×n, which one shape cannot describe:
+	// matmul of a 100000×1 A by a 1×100000 B computes (and allocates) a
+	// 100000×100000 C. nil for other kernels.
+	PairFlops     func(m, k, n int) float64
+	PairWorkspace func(m, k, n int) int64
 	// New returns a worker that runs the kernel with impl and the zero
 	// Options; it is NewWith(impl, Options{}).
 	New func(impl blas.LAPACK) Worker
@@ -49,7 +80,7 @@ type Spec struct {
 }
 
 // Options change how a Worker runs its kernel. The zero value is the
-// default.
+// default; Validate checks one.
 type Options struct {
 	// Fallback retries an item whose LAPACK routine reports that it did not
 	// converge (INFO > 0) with a second, more robust routine (svd: dgesvd
@@ -61,8 +92,26 @@ type Options struct {
 	// is not symmetric to 1e-12 relative.
 	Symmetrize bool
 	// Repeat is how many times hadamard squares its input; 0 means
-	// DefaultRepeat.
+	// DefaultRepeat, and a negative value is invalid.
 	Repeat int
+}
+
+// ErrBadOption is matched by errors.Is for every error Options.Validate
+// returns.
+var ErrBadOption = errors.New("invalid kernel option")
+
+// Validate returns an error matching ErrBadOption, naming the field and
+// its value, when o cannot be used: a negative Repeat. A Worker made from
+// such Options refuses every item with that error.
+func (o Options) Validate() error {
+	if o.Repeat < 0 {
+		return repeatError(o.Repeat)
+	}
+	return nil
+}
+
+func repeatError(r int) error {
+	return fmt.Errorf("%w: repeat %d: must be at least 0 (0 means the default, %d)", ErrBadOption, r, DefaultRepeat)
 }
 
 // Worker runs one kernel on one matrix at a time. A Worker is not safe for
@@ -72,6 +121,22 @@ type Worker interface {
 	// may overwrite. With save, Result.Outputs holds the arrays to write.
 	// The Result's slices are owned by the Worker and valid until the next
 	// call to Run.
+	//
+	// An item's failure is an error, never a panic, and the Worker goes on
+	// with the next item. Before allocating anything or reading a, Run
+	// returns an error matching ErrBadShape for a negative dimension or an
+	// a shorter than rows·cols, and a *TooLargeError (errors.Is
+	// ErrTooLarge) for a dimension or workspace length LAPACK's 32-bit
+	// integers cannot hold, a rows×cols that overflows int, or an output
+	// no Go allocation can hold. Then a *NotFiniteError (errors.Is
+	// ErrNotFinite) for NaN or ±Inf, which LAPACK never sees. Each kernel
+	// documents its own errors besides: a refused shape (a square-only
+	// kernel's), a *LAPACKError when its routine reports failure, an
+	// ErrBadOption error for invalid Options, ErrNeedsPair for a pair
+	// kernel given one matrix.
+	//
+	// Run does not check memory: a caller with a budget compares
+	// Spec.ItemBytes (PairItemBytes) with it first.
 	Run(rows, cols int, a []float64, save bool) (Result, error)
 }
 
@@ -150,8 +215,12 @@ func (e *LAPACKError) Error() string {
 }
 
 // CheckFinite returns a *NotFiniteError for the first NaN or ±Inf in the
-// rows×cols row-major matrix a, or nil.
+// rows×cols row-major matrix a, or nil; an error matching ErrBadShape (or a
+// *TooLargeError) when a cannot hold a rows×cols matrix.
 func CheckFinite(rows, cols int, a []float64) error {
+	if err := checkShape(one(rows, cols), "", rows, cols, a); err != nil {
+		return err
+	}
 	a = a[:rows*cols]
 	for i, v := range a {
 		// v-v is NaN exactly when v is NaN or ±Inf; one test per element.
@@ -200,17 +269,32 @@ func grow[T any](s []T, n int) []T {
 }
 
 // ItemBytes estimates the memory one rows×cols item takes while a worker
-// computes it: the decoded matrix plus Workspace, or, without one, two more
-// matrices of its size and blocked workspace (generous for the
-// factorisations, eigen and product kernels).
+// computes it: the decoded matrix, 8·rows·cols bytes, plus Workspace, an
+// upper bound (see Workspace). For a Pairwise kernel it is
+// PairItemBytes(rows, cols, rows). With no Workspace (a user's kernel) it
+// guesses three more matrices of the item's size and O(m+n) besides:
+// 8·(4·rows·cols + 64·max(rows, cols)). Sizes saturate at math.MaxInt64
+// rather than overflow.
 func (s Spec) ItemBytes(rows, cols int) int64 {
-	m, n := int64(rows), int64(cols)
-	if s.Workspace != nil {
-		return 8*m*n + s.Workspace(rows, cols)
+	if s.Pairwise && s.PairWorkspace != nil {
+		return s.PairItemBytes(rows, cols, rows)
 	}
-	return 8 * (4*m*n + 64*max(m, n))
+	m, n := int64(max(rows, 0)), int64(max(cols, 0))
+	if s.Workspace != nil {
+		return satAdd(satMul(8, satMul(m, n)), s.Workspace(rows, cols))
+	}
+	return satMul(8, satAdd(satMul(4, satMul(m, n)), satMul(64, max(m, n))))
 }
 
-// smallWorkspace is the Workspace of kernels that need O(m+n) beyond the
-// item (values-only LAPACK drivers, elementwise loops).
-func smallWorkspace(m, n int) int64 { return 8 * int64(6*min(m, n)+max(m, n)) }
+// PairItemBytes estimates the memory one item of a Pairwise kernel, A m×k
+// and B k×n, takes while a worker computes it: both matrices plus
+// PairWorkspace. With no PairWorkspace it guesses C's two copies besides,
+// 8·(2·m·n + 64·max(m, k, n)). Sizes saturate at math.MaxInt64.
+func (s Spec) PairItemBytes(m, k, n int) int64 {
+	fm, fk, fn := int64(max(m, 0)), int64(max(k, 0)), int64(max(n, 0))
+	in := satMul(8, satAdd(satMul(fm, fk), satMul(fk, fn)))
+	if s.PairWorkspace != nil {
+		return satAdd(in, s.PairWorkspace(m, k, n))
+	}
+	return satAdd(in, satMul(8, satAdd(satMul(2, satMul(fm, fn)), satMul(64, max(fm, fk, fn)))))
+}

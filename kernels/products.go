@@ -27,24 +27,40 @@ func gramSpec() Spec {
 		Name: "gram",
 		Doc:  "Gram matrix G = A·Aᵀ (m×m, symmetric): trace and frobenius of G; BLAS dsyrk",
 		Flops: func(m, n int) float64 {
-			// dsyrk computes one triangle: m(m+1)/2 dot products of length n.
+			// dsyrk computes one triangle, m(m+1)/2 dot products of length
+			// n: m(m+1)n (LAPACK Working Note 41's xSYRK); ‖G‖_F adds 2m²,
+			// which dominates for n < 2.
 			fm, fn := float64(m), float64(n)
-			return fm * (fm + 1) * fn
+			return fm*(fm+1)*fn + 2*fm*fm
 		},
+		// G is m×m whatever n is: a 100000×2 A needs 80 GB for it.
+		Workspace: func(m, n int) int64 { p := gramPlan(m, n); return p.bytes() },
 	}.with(func(impl blas.LAPACK, _ Options) Worker {
 		return &gramWorker{impl: impl}
 	})
 }
 
+// gramPlan lists what a gram worker allocates for an m×n item: G, m×m.
+func gramPlan(m, n int) plan {
+	var p plan
+	if m >= 0 && n >= 0 {
+		p.f64("G (m×m)", int64(m)*int64(m))
+	}
+	return p
+}
+
 func hadamardSpec() Spec {
 	return Spec{
 		Name:        "hadamard",
-		Workspace:   smallWorkspace,
 		MemoryBound: true,
 		Doc:         fmt.Sprintf("x = x*x elementwise, %d times (pure Go, memory-bound: the flop count understates its cost): checksum, gbytes_per_second", DefaultRepeat),
+		// DefaultRepeat passes of one multiplication per element; with
+		// Options.Repeat the count scales by Repeat/DefaultRepeat.
 		Flops: func(m, n int) float64 {
 			return DefaultRepeat * float64(m) * float64(n)
 		},
+		// In place: the worker allocates nothing.
+		Workspace: func(int, int) int64 { return 0 },
 	}.with(func(_ blas.LAPACK, opt Options) Worker {
 		return NewHadamard(cmp.Or(opt.Repeat, DefaultRepeat))
 	})
@@ -55,15 +71,35 @@ func matmulSpec() Spec {
 		Name:     "matmul",
 		Pairwise: true,
 		Doc:      "matrix product C = A·B of a pair (A m×k, B k×n): frobenius of C; BLAS dgemm",
-		Flops: func(m, k int) float64 {
-			// The count for A (m×k) times a B of A's transposed shape (k×m),
-			// exact for square pairs: the planner sees one shape per item.
-			fm, fk := float64(m), float64(k)
-			return 2 * fm * fm * fk
-		},
+		// For one shape, the pair's A is m×k and B is taken to be its
+		// transpose's shape, k×m (exact for square pairs); the pair's own
+		// costs are PairFlops and PairWorkspace.
+		Flops:         func(m, k int) float64 { return matmulFlops(m, k, m) },
+		Workspace:     func(m, k int) int64 { return matmulWorkspace(m, k, m) },
+		PairFlops:     matmulFlops,
+		PairWorkspace: matmulWorkspace,
 	}.with(func(impl blas.LAPACK, _ Options) Worker {
 		return &matmulWorker{impl: impl}
 	})
+}
+
+// matmulFlops counts C = A·B for A m×k and B k×n: dgemm's 2mkn (LAPACK
+// Working Note 41's xGEMM), and ‖C‖_F's 2mn, which dominates for k < 1.
+func matmulFlops(m, k, n int) float64 {
+	fm, fk, fn := float64(m), float64(k), float64(n)
+	return 2*fm*fk*fn + 2*fm*fn
+}
+
+func matmulWorkspace(m, k, n int) int64 { p := matmulPlan(m, k, n); return p.bytes() }
+
+// matmulPlan lists what a matmul worker allocates for A m×k times B k×n:
+// C, m×n.
+func matmulPlan(m, k, n int) plan {
+	var p plan
+	if m >= 0 && k >= 0 && n >= 0 {
+		p.f64("C (m×n)", int64(m)*int64(n))
+	}
+	return p
 }
 
 // productNorm returns ‖x‖₂ of the vector x: the naive sum of squares where it
@@ -87,12 +123,24 @@ type gramWorker struct {
 	impl blas.LAPACK
 	g    []float64
 	sc   [2]Scalar
+	outs [1]Output
 }
 
 // Run computes G = A·Aᵀ for the m×n A with one dsyrk into G's upper
 // triangle, then mirrors it, so G is whole (and, being symmetric, the same
 // in row- and column-major order).
+//
+// Besides the errors every kernel returns, it returns a *TooLargeError when
+// G, m×m, is more than one Go allocation can hold.
 func (w *gramWorker) Run(m, n int, a []float64, save bool) (Result, error) {
+	it := one(m, n)
+	if err := checkShape(it, "", m, n, a); err != nil {
+		return Result{}, err
+	}
+	p := gramPlan(m, n)
+	if err := p.check(it); err != nil {
+		return Result{}, err
+	}
 	if err := CheckFinite(m, n, a); err != nil {
 		return Result{}, err
 	}
@@ -107,7 +155,8 @@ func (w *gramWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	w.sc = [2]Scalar{{"trace", trace}, {"frobenius", productNorm(g)}}
 	r := Result{Scalars: w.sc[:]}
 	if save {
-		r.Outputs = []Output{{Name: "G", Rows: m, Cols: m, Data: g}}
+		w.outs[0] = Output{Name: "G", Rows: m, Cols: m, Data: g}
+		r.Outputs = w.outs[:]
 	}
 	return r, nil
 }
@@ -130,8 +179,9 @@ func mirrorUpper(m int, g []float64) {
 // HadamardWorker is the hadamard kernel's Worker: it squares each element
 // of its matrix in place, Repeat times over the whole matrix.
 type HadamardWorker struct {
-	Repeat int
+	Repeat int // passes over the matrix; 0 squares nothing, negative is an item error
 	sc     [2]Scalar
+	outs   [1]Output
 }
 
 // NewHadamard returns a hadamard Worker that squares repeat times (the
@@ -141,8 +191,15 @@ func NewHadamard(repeat int) *HadamardWorker { return &HadamardWorker{Repeat: re
 // Run squares a in place Repeat times. checksum is the sum of the result
 // (+Inf, written as null, once anything overflows); gbytes_per_second is
 // the bytes the loop read and wrote (16 per element per pass) per second
-// of the loop alone.
+// of the loop alone. It allocates nothing. Besides the errors every kernel
+// returns, a negative Repeat is an error matching ErrBadOption.
 func (w *HadamardWorker) Run(m, n int, a []float64, save bool) (Result, error) {
+	if w.Repeat < 0 {
+		return Result{}, repeatError(w.Repeat)
+	}
+	if err := checkShape(one(m, n), "", m, n, a); err != nil {
+		return Result{}, err
+	}
 	if err := CheckFinite(m, n, a); err != nil {
 		return Result{}, err
 	}
@@ -161,7 +218,8 @@ func (w *HadamardWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	w.sc = [2]Scalar{{"checksum", sum}, {"gbytes_per_second", gbs}}
 	r := Result{Scalars: w.sc[:]}
 	if save {
-		r.Outputs = []Output{{Name: "H", Rows: m, Cols: n, Data: x}}
+		w.outs[0] = Output{Name: "H", Rows: m, Cols: n, Data: x}
+		r.Outputs = w.outs[:]
 	}
 	return r, nil
 }
@@ -184,8 +242,12 @@ type PairWorker interface {
 	Worker
 	// RunPair computes the kernel on the m×k row-major a and the k2×n
 	// row-major b, which it does not modify; an item whose k2 ≠ k fails
-	// with a *ShapeError. Result's slices are owned by the worker and valid
-	// until its next call.
+	// with a *ShapeError. Its other errors are Run's (ErrBadShape for a
+	// negative dimension or a short slice, *TooLargeError, naming a or b,
+	// for one LAPACK cannot index or a C Go cannot allocate, and
+	// *NotFiniteError wrapped with "a: " or "b: "), all returned before
+	// anything is allocated. Result's slices are owned by the worker and
+	// valid until its next call.
 	RunPair(m, k int, a []float64, k2, n int, b []float64, save bool) (Result, error)
 }
 
@@ -206,6 +268,7 @@ type matmulWorker struct {
 	impl blas.LAPACK
 	c    []float64
 	sc   [1]Scalar
+	outs [1]Output
 }
 
 var _ PairWorker = (*matmulWorker)(nil)
@@ -215,8 +278,19 @@ func (w *matmulWorker) Run(int, int, []float64, bool) (Result, error) {
 }
 
 func (w *matmulWorker) RunPair(m, k int, a []float64, k2, n int, b []float64, save bool) (Result, error) {
+	it := item{m: m, k: k, k2: k2, n: n, pair: true}
+	if err := checkShape(it, "a", m, k, a); err != nil {
+		return Result{}, err
+	}
+	if err := checkShape(it, "b", k2, n, b); err != nil {
+		return Result{}, err
+	}
 	if k != k2 {
 		return Result{}, &ShapeError{M: m, K: k, K2: k2, N: n}
+	}
+	p := matmulPlan(m, k, n)
+	if err := p.check(it); err != nil {
+		return Result{}, err
 	}
 	if err := CheckFinite(m, k, a); err != nil {
 		return Result{}, fmt.Errorf("a: %w", err)
@@ -230,7 +304,8 @@ func (w *matmulWorker) RunPair(m, k int, a []float64, k2, n int, b []float64, sa
 	w.sc = [1]Scalar{{"frobenius", productNorm(c)}}
 	r := Result{Scalars: w.sc[:]}
 	if save {
-		r.Outputs = []Output{{Name: "C", Rows: m, Cols: n, Data: c}}
+		w.outs[0] = Output{Name: "C", Rows: m, Cols: n, Data: c}
+		r.Outputs = w.outs[:]
 	}
 	return r, nil
 }

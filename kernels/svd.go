@@ -6,22 +6,11 @@ import (
 
 func svdSpec() Spec {
 	return Spec{
-		Name:  "svd",
-		Doc:   "singular values and vectors (thin: U is m×k, Vᵀ is k×n, k = min(m,n)); LAPACK dgesdd",
-		Field: "singular_values",
-		Flops: func(m, n int) float64 {
-			// Golub & Van Loan's count for the R-SVD with U and V (m ≥ n):
-			// 4m²n + 8mn² + 9n³.
-			m, n = max(m, n), min(m, n)
-			fm, fn := float64(m), float64(n)
-			return 4*fm*fm*fn + 8*fm*fn*fn + 9*fn*fn*fn
-		},
-		// U (m×k), Vᵀ (k×n) and dgesdd's workspace, about 4k² + 7k.
-		Workspace: func(m, n int) int64 {
-			fm, fn := int64(m), int64(n)
-			k := min(fm, fn)
-			return 8 * (fm*k + k*fn + 7*k*k + 8*k)
-		},
+		Name:      "svd",
+		Doc:       "singular values and vectors (thin: U is m×k, Vᵀ is k×n, k = min(m,n)); LAPACK dgesdd",
+		Field:     "singular_values",
+		Flops:     svdFlops,
+		Workspace: func(m, n int) int64 { p := svdPlan(m, n, true, true); return p.bytes() },
 	}.with(func(impl blas.LAPACK, opt Options) Worker {
 		return &svdWorker{impl: impl, job: blas.SVDThin, fallback: opt.Fallback}
 	})
@@ -30,15 +19,10 @@ func svdSpec() Spec {
 func svdvalsSpec() Spec {
 	return Spec{
 		Name:      "svdvals",
-		Workspace: smallWorkspace,
 		Doc:       "singular values only (LAPACK dgesvd with JOBU=JOBVT='N': no vectors, the cheaper path)",
 		Field:     "singular_values",
-		Flops: func(m, n int) float64 {
-			// Bidiagonalisation dominates: 4mn² − 4n³/3 (m ≥ n).
-			m, n = max(m, n), min(m, n)
-			fm, fn := float64(m), float64(n)
-			return 4*fm*fn*fn - 4*fn*fn*fn/3
-		},
+		Flops:     svdvalsFlops,
+		Workspace: func(m, n int) int64 { p := svdPlan(m, n, false, true); return p.bytes() },
 		// Without vectors both drivers reduce to bidiagonal form and run
 		// dqds; dgesvd skips dgesdd's divide-and-conquer set-up, which is
 		// measurable on tiny matrices (16×16: 12.6 µs against 13.5 µs).
@@ -52,6 +36,88 @@ func svdvalsSpec() Spec {
 	}.with(func(impl blas.LAPACK, opt Options) Worker {
 		return &svdWorker{impl: impl, job: blas.SVDNone, qr: true, fallback: opt.Fallback}
 	})
+}
+
+// svdFlops counts dgesdd with JOBZ='S' (thin U and Vᵀ) on the m×n A, with
+// M ≥ N its long and short sides (the M < N case runs the same steps on
+// Aᵀ, with an LQ factorisation: the count is symmetric). Per routine, from
+// LAPACK Working Note 41's operation counts (leading terms):
+//
+//   - M ≥ MNTHR = 11N/6 (path 3, QR first): dgeqrf 2MN² − 2N³/3, dorgqr
+//     of the M×N Q 2MN² − 2N³/3, dgebrd of the N×N R 8N³/3, dbdsdc's
+//     vectors, two dormbr on N×N 4N³, dgemm of Q by R's U 2MN²:
+//     6MN² + 8N³ with dbdsdc at 8N³/3;
+//   - otherwise (path 5): dgebrd 4MN² − 4N³/3, dbdsdc 8N³/3, dormbr of the
+//     M×N U 4MN² − 2N³, dormbr of Vᵀ 2N³: 8MN² + 4N³/3.
+//
+// dbdsdc is divide and conquer on the N×N bidiagonal: 4N³/3 for each of
+// U and V when nothing deflates (Demmel, Applied Numerical Linear Algebra,
+// §5.3.3), less in practice. Golub & Van Loan's R-SVD count for the same
+// outputs, 6MN² + 20N³, has the same leading term with QR iteration.
+func svdFlops(m, n int) float64 {
+	M, N := max(m, n), min(m, n)
+	fm, fn := float64(M), float64(N)
+	if gesddTall(int64(M), int64(N)) {
+		return 6*fm*fn*fn + 8*fn*fn*fn
+	}
+	return 8*fm*fn*fn + 4*fn*fn*fn/3
+}
+
+// svdvalsFlops counts dgesvd with JOBU = JOBVT = 'N' on the m×n A (M ≥ N,
+// symmetric as svdFlops is): for M ≥ MNTHR = 1.6N (path 1) dgeqrf
+// 2MN² − 2N³/3 then dgebrd of R 8N³/3: 2MN² + 2N³, Golub & Van Loan's
+// R-SVD count for Σ alone; otherwise (path 10) dgebrd 4MN² − 4N³/3, the
+// Golub–Kahan count. dbdsqr's values-only dqds is O(N²).
+func svdvalsFlops(m, n int) float64 {
+	M, N := max(m, n), min(m, n)
+	fm, fn := float64(M), float64(N)
+	if gesvdTall(int64(M), int64(N)) {
+		return 2*fm*fn*fn + 2*fn*fn*fn
+	}
+	return 4*fm*fn*fn - 4*fn*fn*fn/3
+}
+
+// svdPlan lists the buffers an svd (vectors) or svdvals worker allocates
+// for an m×n item; with fallback, those of an item that falls back too (the
+// input's copy, the other routine's workspace and, for svdvals, the U and
+// Vᵀ its dgesdd fallback computes).
+func svdPlan(rows, cols int, vectors, fallback bool) plan {
+	var p plan
+	m, n := int64(rows), int64(cols)
+	k := min(m, n)
+	if m < 0 || n < 0 || k == 0 {
+		return p // nothing to compute, nothing allocated
+	}
+	p.f64("S", k)
+	p.i32("dgesdd's IWORK (8·min(m,n))", 8*k)
+	first, alt := lworkGesvd(m, n, false), lworkGesdd(m, n)
+	if vectors {
+		first, alt = lworkGesdd(m, n), lworkGesvd(m, n, true)
+	}
+	if vectors || fallback {
+		p.f64("U", m*k)
+		p.f64("Vt", k*n)
+	}
+	p.lwork(workName(!vectors, false), first)
+	if fallback {
+		p.f64("the input's copy", m*n)
+		p.lwork(workName(vectors, true), max(first, alt))
+	}
+	return p
+}
+
+// workName names the workspace of dgesvd (qr) or dgesdd, as the kernel's
+// own routine or as its fallback, without formatting anything.
+func workName(qr, fallback bool) string {
+	switch {
+	case qr && fallback:
+		return "the fallback dgesvd workspace (LWORK)"
+	case qr:
+		return "the dgesvd workspace (LWORK)"
+	case fallback:
+		return "the fallback dgesdd workspace (LWORK)"
+	}
+	return "the dgesdd workspace (LWORK)"
 }
 
 // with sets s.NewWith to newWith and s.New to newWith with the zero Options.
@@ -80,6 +146,8 @@ type svdWorker struct {
 	// backup is a copy of the input, which the first routine destroys,
 	// for the fallback; nil without Options.Fallback.
 	backup []float64
+	outs   [3]Output
+	q      [1]float64 // the workspace queries' result
 }
 
 // routine names the LAPACK driver: dgesvd with qr, else dgesdd.
@@ -134,7 +202,7 @@ func (w *svdWorker) prepare(m, n int, a []float64) {
 
 // query returns the optimal workspace of the routine qr selects for job.
 func (w *svdWorker) query(qr bool, job blas.SVDJob, m, n int, a []float64) int {
-	var q [1]float64
+	q := &w.q // a worker field: a local array would escape
 	w.call(qr, job, m, n, a, q[:], -1)
 	return max(1, int(q[0]))
 }
@@ -149,17 +217,36 @@ func (w *svdWorker) call(qr bool, job blas.SVDJob, m, n int, a []float64, work [
 	return w.impl.Dgesdd(job, m, n, a, max(1, n), w.s, w.u, ldu, w.vt, ldvt, work, lwork, w.iwork)
 }
 
+// Run computes the SVD of the m×n a (see [Worker]). Besides the errors
+// every kernel returns, it returns a *LAPACKError when the routine (and,
+// with Options.Fallback, the other one) does not converge.
 func (w *svdWorker) Run(m, n int, a []float64, save bool) (Result, error) {
+	it := one(m, n)
+	if err := checkShape(it, "", m, n, a); err != nil {
+		return Result{}, err
+	}
+	p := svdPlan(m, n, !w.qr, w.fallback)
+	if err := p.check(it); err != nil {
+		return Result{}, err
+	}
 	if err := CheckFinite(m, n, a); err != nil {
 		return Result{}, err
 	}
 	a = a[:m*n]
+	k := min(m, n)
+	if k == 0 {
+		// No singular values: LAPACK has nothing to do, and U (m×0) and
+		// Vᵀ (0×n) hold no elements.
+		return w.result(m, n, save, Result{}), nil
+	}
 	w.prepare(m, n, a)
+	if err := checkLwork(it, workName(w.qr, false), w.lwork); err != nil {
+		return Result{}, err
+	}
 	if w.fallback {
 		w.backup = grow(w.backup, m*n)
 		copy(w.backup, a)
 	}
-	k := min(m, n)
 	var r Result
 	if info := w.call(w.qr, w.job, m, n, a, w.work, w.lwork); info > 0 {
 		err := lapackError(w.qr, info)
@@ -173,7 +260,11 @@ func (w *svdWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 			w.vt = grow(w.vt, k*n)
 		}
 		if w.altLwork == 0 {
-			w.altLwork = w.query(alt, job, m, n, a)
+			lw := w.query(alt, job, m, n, a)
+			if err := checkLwork(it, workName(alt, true), lw); err != nil {
+				return Result{}, err
+			}
+			w.altLwork = lw
 			w.work = grow(w.work, max(w.lwork, w.altLwork))
 		}
 		if info := w.call(alt, job, m, n, a, w.work, w.altLwork); info > 0 {
@@ -182,14 +273,22 @@ func (w *svdWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 		}
 		r.Fallback = routine(alt)
 	}
+	return w.result(m, n, save, r), nil
+}
+
+// result fills r's values and, with save, its outputs from the worker's
+// buffers, in the worker's own Output array.
+func (w *svdWorker) result(m, n int, save bool, r Result) Result {
+	k := min(m, n)
 	r.Values = w.s[:k]
 	if save {
-		r.Outputs = append(r.Outputs, Output{Name: "S", Cols: k, Data: w.s[:k]})
+		w.outs[0] = Output{Name: "S", Cols: k, Data: w.s[:k]}
+		r.Outputs = w.outs[:1]
 		if w.job == blas.SVDThin {
-			r.Outputs = append(r.Outputs,
-				Output{Name: "U", Rows: m, Cols: k, Data: w.u[:m*k]},
-				Output{Name: "Vt", Rows: k, Cols: n, Data: w.vt[:k*n]})
+			w.outs[1] = Output{Name: "U", Rows: m, Cols: k, Data: w.u[:m*k]}
+			w.outs[2] = Output{Name: "Vt", Rows: k, Cols: n, Data: w.vt[:k*n]}
+			r.Outputs = w.outs[:3]
 		}
 	}
-	return r, nil
+	return r
 }
