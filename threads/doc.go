@@ -11,10 +11,18 @@
 //
 // The package keeps no state between calls: every call reads the files again.
 //
+// How many threads to keep busy has one answer, [Usable.Cores]: physical
+// cores among the usable CPUs, capped by the CPU quota.
+//
 // On Linux, [Affinity] and [Pin] use sched_getaffinity(2) and
-// sched_setaffinity(2) through golang.org/x/sys/unix, so the package builds
-// with CGO_ENABLED=0. On other systems they return "unknown" (nil) results
-// and no errors, and FS{} (the live machine) reports the runtime's CPU count
-// with no topology and no cgroup; an FS whose Root names a fake tree is read
-// the same way on every system.
+// sched_setaffinity(2), and [TotalMemory] sysinfo(2), through
+// golang.org/x/sys/unix, so the package builds with CGO_ENABLED=0. On other
+// systems they return "unknown" (nil, 0) results and no errors, and FS{}
+// (the live machine) reports the runtime's CPU count with no topology and
+// no cgroup; an FS whose Root names a fake tree is read the same way on
+// every system.
+//
+// The planner's [Wisdom] lives here too: [UpdateWisdom] adds to a wisdom
+// file under a lock, so runs sharing one lose nothing, and writes it with
+// internal/safefile.
 package threads
