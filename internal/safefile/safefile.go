@@ -71,7 +71,9 @@ const maxLinks = 40
 //   - A directory: an error wrapping syscall.EISDIR. A socket or a block
 //     device: an error wrapping [ErrUnsupportedTarget].
 //
-// WriteFile creates no directories. Errors name path (and the link's target
+// WriteFile creates no directories, and replacing a file needs write
+// permission on its directory (for the temporary file), not on the file.
+// Errors name path (and the link's target
 // when they differ); write's own error is wrapped, so errors.Is and
 // errors.As see it.
 func WriteFile(path string, write func(io.Writer) error) error {
@@ -116,7 +118,13 @@ func writeFile(path string, write func(io.Writer) error, o ops) error {
 // fi describes the existing target, or is nil.
 func replace(name, target string, fi fs.FileInfo, write func(io.Writer) error, o ops) (err error) {
 	dir := rawDir(target)
-	f, err := createTemp(dir)
+	perm := fs.FileMode(0o666) // a new file: the kernel applies the umask
+	if fi != nil {
+		// Never more open than the file it replaces, even for the moment
+		// before the Chmod below sets the bits exactly.
+		perm = fi.Mode().Perm()
+	}
+	f, err := createTemp(dir, perm)
 	if err != nil {
 		return fmt.Errorf("safefile: write %s: %w", name, err)
 	}
@@ -191,12 +199,12 @@ func writeThrough(name, target string, write func(io.Writer) error) error {
 }
 
 // createTemp creates a new file named TempPrefix and a random suffix in dir
-// ("" is the working directory), with O_EXCL and mode 0666, so that the
-// kernel applies the umask.
-func createTemp(dir string) (*os.File, error) {
+// ("" is the working directory), with O_EXCL and mode perm less the umask
+// (the kernel applies it).
+func createTemp(dir string, perm fs.FileMode) (*os.File, error) {
 	for range 10000 {
 		name := dir + TempPrefix + strconv.FormatUint(rand.Uint64(), 36)
-		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 		if errors.Is(err, fs.ErrExist) {
 			continue
 		}

@@ -140,7 +140,20 @@ func TestWriteFileKeepsMode(t *testing.T) {
 		if err := os.Chmod(path, perm); err != nil {
 			t.Fatal(err)
 		}
-		if err := WriteFile(path, writeString("new")); err != nil {
+		// While the new content is written, the temporary file is no more
+		// open than the file it replaces.
+		err := WriteFile(path, func(w io.Writer) error {
+			for _, n := range names(t, dir) {
+				if strings.HasPrefix(n, TempPrefix) {
+					if m := mode(t, filepath.Join(dir, n)).Perm(); m&^perm != 0 {
+						t.Errorf("replacing a %v file: the temporary file is %v", perm, m)
+					}
+				}
+			}
+			_, err := io.WriteString(w, "new")
+			return err
+		})
+		if err != nil {
 			t.Fatalf("mode %v: %v", perm, err)
 		}
 		if got := mode(t, path); got != perm {
