@@ -59,7 +59,7 @@ const maxLinks = 40
 //     written as above; the link stays a link. A dangling link creates its
 //     target.
 //
-//   - A character device (/dev/null, /dev/stdout, a terminal) or a FIFO:
+//   - A character device (/dev/null, a terminal) or a FIFO:
 //     never replaced, since renaming a regular file over /dev/null would
 //     break every other user of the machine. WriteFile opens it for writing
 //     without O_CREAT or O_TRUNC and writes through to it; there is no
@@ -67,6 +67,16 @@ const maxLinks = 40
 //     no reader fails at once with an error wrapping [ErrNoReader] instead
 //     of blocking; the flag is then cleared, and writes wait for the reader.
 //     A panic in write is re-raised after the file is closed.
+//
+//   - A magic link: one in /proc (/proc/self/fd/N, and so /dev/stdout,
+//     /dev/stderr and /dev/fd/N), or any whose text does not name the file
+//     the kernel reaches through it (for a pipe it reads "pipe:[1234]"); it
+//     stands for an open file description, not a name. WriteFile writes
+//     through to what the kernel reaches, as for a device: a pipe or a
+//     terminal as above, and a regular file (a shell's redirection) is
+//     appended to, as the shell's ">>" would, never replaced or truncated
+//     (after ">" it is empty anyway, and after ">>" truncating would lose
+//     what it held).
 //
 //   - A directory: an error wrapping syscall.EISDIR. A socket or a block
 //     device: an error wrapping [ErrUnsupportedTarget].
@@ -93,7 +103,7 @@ func systemOps() ops {
 }
 
 func writeFile(path string, write func(io.Writer) error, o ops) error {
-	target, fi, err := Resolve(path)
+	target, fi, magic, err := resolve(path)
 	if err != nil {
 		return fmt.Errorf("safefile: %w", err)
 	}
@@ -101,14 +111,16 @@ func writeFile(path string, write func(io.Writer) error, o ops) error {
 	if target != path {
 		name = path + " (-> " + target + ")"
 	}
-	if fi == nil || fi.Mode().IsRegular() {
+	if !magic && (fi == nil || fi.Mode().IsRegular()) {
 		return replace(name, target, fi, write, o)
 	}
 	switch m := fi.Mode(); {
 	case m.IsDir():
 		return &fs.PathError{Op: "safefile: write", Path: name, Err: syscall.EISDIR}
+	case m.IsRegular(): // only through a magic link: append to the open file
+		return writeThrough(name, target, true, write)
 	case m&fs.ModeNamedPipe != 0, m&fs.ModeCharDevice != 0:
-		return writeThrough(name, target, write)
+		return writeThrough(name, target, false, write)
 	default:
 		return &fs.PathError{Op: "safefile: write", Path: name, Err: fmt.Errorf("%w (mode %v)", ErrUnsupportedTarget, m.Type())}
 	}
@@ -172,9 +184,10 @@ func replace(name, target string, fi fs.FileInfo, write func(io.Writer) error, o
 	return nil
 }
 
-// writeThrough writes to an existing character device or FIFO.
-func writeThrough(name, target string, write func(io.Writer) error) error {
-	f, err := openThrough(target)
+// writeThrough writes to an existing character device or FIFO, or appends
+// to a regular file.
+func writeThrough(name, target string, appendTo bool, write func(io.Writer) error) error {
+	f, err := openThrough(target, appendTo)
 	if err != nil {
 		return &fs.PathError{Op: "safefile: write", Path: name, Err: err}
 	}
@@ -236,24 +249,54 @@ func syncDir(dir string) error {
 // link target is taken relative to the link's directory, as the kernel
 // does; the result is not cleaned, so ".." after a linked directory keeps
 // the kernel's meaning. fi describes the final file (not a link), or is nil
-// when it does not exist (a new file, or a dangling link's target). Errors
-// other than "does not exist" name path.
+// when it does not exist (a new file, or a dangling link's target). For a
+// magic link (one in /proc, as /dev/stdout leads to, or one whose text
+// names another file than the kernel reaches through it), target is path
+// itself and fi describes what the kernel reaches. Errors other than "does not
+// exist" name path.
 func Resolve(path string) (target string, fi fs.FileInfo, err error) {
+	target, fi, _, err = resolve(path)
+	return target, fi, err
+}
+
+// resolve is Resolve, also reporting whether path is a magic link.
+func resolve(path string) (target string, fi fs.FileInfo, magic bool, err error) {
+	target, fi, links, viaProc, err := followLinks(path)
+	if err != nil || links == 0 {
+		return target, fi, false, err
+	}
+	// What the kernel reaches through the links: for a magic link
+	// (/proc/self/fd/N) the descriptor's open file, which its text may not
+	// name ("pipe:[1234]"), or may name while meaning the open file
+	// description, not a name to replace.
+	kfi, kerr := os.Stat(path)
+	if kerr == nil && (viaProc || fi == nil || !os.SameFile(fi, kfi)) {
+		return path, kfi, true, nil
+	}
+	return target, fi, false, nil
+}
+
+// followLinks follows the symbolic links of Resolve by their text, counts
+// them, and says whether one of them is in /proc (where links are magic).
+func followLinks(path string) (target string, fi fs.FileInfo, links int, viaProc bool, err error) {
 	p := path
-	for range maxLinks + 1 {
+	for links = range maxLinks + 1 {
 		fi, err := os.Lstat(p)
 		if errors.Is(err, fs.ErrNotExist) {
-			return p, nil, nil
+			return p, nil, links, viaProc, nil
 		}
 		if err != nil {
-			return "", nil, err
+			return "", nil, links, viaProc, err
 		}
 		if fi.Mode()&fs.ModeSymlink == 0 {
-			return p, fi, nil
+			return p, fi, links, viaProc, nil
+		}
+		if abs, err := filepath.Abs(p); err == nil && strings.HasPrefix(abs, "/proc/") {
+			viaProc = true
 		}
 		link, err := os.Readlink(p)
 		if err != nil {
-			return "", nil, err
+			return "", nil, links, viaProc, err
 		}
 		if filepath.IsAbs(link) {
 			p = link
@@ -261,7 +304,7 @@ func Resolve(path string) (target string, fi fs.FileInfo, err error) {
 			p = rawDir(p) + link
 		}
 	}
-	return "", nil, &fs.PathError{Op: "resolve", Path: path, Err: syscall.ELOOP}
+	return "", nil, links, viaProc, &fs.PathError{Op: "resolve", Path: path, Err: syscall.ELOOP}
 }
 
 // rawDir returns p up to and including its last separator, uncleaned; ""

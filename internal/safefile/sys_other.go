@@ -11,7 +11,7 @@ import (
 
 // openThrough: writing through to devices and FIFOs is implemented only on
 // Unix systems.
-func openThrough(name string) (*os.File, error) {
+func openThrough(name string, appendTo bool) (*os.File, error) {
 	return nil, fmt.Errorf("%w: writing to devices and FIFOs is not supported on this system", ErrUnsupportedTarget)
 }
 

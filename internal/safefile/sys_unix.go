@@ -12,16 +12,21 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// openThrough opens an existing character device or FIFO for writing,
-// without O_CREAT or O_TRUNC. O_NONBLOCK makes the open of a FIFO with no
-// reader fail with ENXIO instead of waiting for one; it is cleared again
-// before the file is used, so that writes wait for a slow reader rather than
-// failing with EAGAIN.
-func openThrough(name string) (*os.File, error) {
+// openThrough opens an existing character device or FIFO (or, with
+// appendTo, a regular file, with O_APPEND) for writing, without O_CREAT or
+// O_TRUNC. O_NONBLOCK makes the open of a FIFO with no reader fail with
+// ENXIO instead of waiting for one; it is cleared again before the file is
+// used, so that writes wait for a slow reader rather than failing with
+// EAGAIN.
+func openThrough(name string, appendTo bool) (*os.File, error) {
+	flags := unix.O_WRONLY | unix.O_NONBLOCK | unix.O_NOCTTY | unix.O_CLOEXEC
+	if appendTo {
+		flags |= unix.O_APPEND
+	}
 	var fd int
 	var err error
 	for {
-		fd, err = unix.Open(name, unix.O_WRONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		fd, err = unix.Open(name, flags, 0)
 		if !errors.Is(err, unix.EINTR) {
 			break
 		}
