@@ -168,9 +168,9 @@ func (w Wisdom) write(path string) error {
 // stuck process, and UpdateWisdom then returns an error wrapping
 // [safefile.ErrLocked] rather than hang a run.
 //
-// A path that exists and is a character device or FIFO (/dev/null) is not
-// locked or re-read: learn starts from empty wisdom and the result is
-// written through to it. A directory is an error, and nothing is created.
+// A path that exists and is a character device or FIFO (/dev/null), or a
+// magic link (/dev/stdout), is not locked or re-read: learn starts from
+// empty wisdom and the result is written through to it. A directory is an error, and nothing is created.
 // A file on disk that is not wisdom, or has a bad entry, is an error and is
 // left as it is; so is a bad entry that learn adds (wrapping
 // [ErrBadWisdom]).
@@ -187,7 +187,14 @@ func updateWisdom(path string, learn func(*Wisdom), wait time.Duration) error {
 	if fi != nil && fi.IsDir() {
 		return fmt.Errorf("wisdom file %s is a directory, not a file", path)
 	}
-	if fi != nil && !fi.Mode().IsRegular() {
+	// A device, a FIFO, or a magic link such as /dev/stdout (Resolve
+	// leaves target a link then): no lock file beside it, nothing to
+	// re-read.
+	through := fi != nil && !fi.Mode().IsRegular()
+	if lfi, err := os.Lstat(target); err == nil && lfi.Mode()&fs.ModeSymlink != 0 {
+		through = true
+	}
+	if through {
 		var w Wisdom
 		learn(&w)
 		if err := w.check(path); err != nil {
