@@ -16,8 +16,10 @@ var _ LAPACK = Gonum{}
 // Name returns "gonum".
 func (Gonum) Name() string { return "gonum" }
 
-// Dgesdd implements [LAPACK] with gonum's Dgesvd; iwork is not used.
+// Dgesdd implements [LAPACK] with gonum's Dgesvd; iwork is not used, but
+// its length is checked as OpenBLAS's is, so that both panic alike.
 func (g Gonum) Dgesdd(job SVDJob, m, n int, a []float64, lda int, s, u []float64, ldu int, vt []float64, ldvt int, work []float64, lwork int, iwork []int32) int {
+	checkSVDArgs(job, m, n, len(a), lda, len(s), len(u), ldu, len(vt), ldvt, len(work), lwork, len(iwork))
 	return g.Dgesvd(job, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork)
 }
 

@@ -30,7 +30,7 @@ func eighSpec() Spec {
 			fn := float64(n)
 			return 4 * fn * fn * fn / 3
 		},
-		Workspace: func(m, n int) int64 { p := eighPlan(m, n, true); return p.bytes() },
+		Workspace: workspace(func(m, n int) plan { return eighPlan(m, n, true) }),
 	}.with(func(impl blas.LAPACK, opt Options) Worker {
 		return &eighWorker{impl: impl, symmetrize: opt.Symmetrize}
 	})
@@ -53,7 +53,7 @@ func eigSpec() Spec {
 			fn := float64(n)
 			return 10 * fn * fn * fn
 		},
-		Workspace: func(m, n int) int64 { p := eigPlan(m, n, true); return p.bytes() },
+		Workspace: workspace(func(m, n int) plan { return eigPlan(m, n, true) }),
 	}.with(func(impl blas.LAPACK, _ Options) Worker {
 		return &eigWorker{impl: impl}
 	})
@@ -175,14 +175,10 @@ func (w *eighWorker) prepare(n int, job blas.EigJob, a []float64) {
 // converge.
 func (w *eighWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	it := one(m, n)
-	if err := checkShape(it, "", m, n, a); err != nil {
+	if err := checkItem(it, a, func() plan { return eighPlan(m, n, save) }); err != nil {
 		return Result{}, err
 	}
 	if err := eigSquare("eigh", m, n); err != nil {
-		return Result{}, err
-	}
-	p := eighPlan(m, n, save)
-	if err := p.check(it); err != nil {
 		return Result{}, err
 	}
 	if err := CheckFinite(m, n, a); err != nil {
@@ -262,14 +258,10 @@ func (w *eigWorker) prepare(n int, job blas.EigJob, a []float64) {
 // dgeev's QR algorithm fails.
 func (w *eigWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	it := one(m, n)
-	if err := checkShape(it, "", m, n, a); err != nil {
+	if err := checkItem(it, a, func() plan { return eigPlan(m, n, save) }); err != nil {
 		return Result{}, err
 	}
 	if err := eigSquare("eig", m, n); err != nil {
-		return Result{}, err
-	}
-	p := eigPlan(m, n, save)
-	if err := p.check(it); err != nil {
 		return Result{}, err
 	}
 	if err := CheckFinite(m, n, a); err != nil {

@@ -30,7 +30,7 @@ func factorSpecs() []Spec {
 				fn := float64(n)
 				return fn * fn * fn / 3 // dpotrf
 			},
-			Workspace: func(m, n int) int64 { p := cholPlan(m, n, true); return p.bytes() },
+			Workspace: workspace(func(m, n int) plan { return cholPlan(m, n, true) }),
 		}.with(func(impl blas.LAPACK, _ Options) Worker { return &cholWorker{impl: impl} }),
 		Spec{
 			Name: "inv",
@@ -44,7 +44,7 @@ func factorSpecs() []Spec {
 				fn := float64(n)
 				return 2 * fn * fn * fn
 			},
-			Workspace: func(m, n int) int64 { p := luPlan(m, n, true, true); return p.bytes() },
+			Workspace: workspace(func(m, n int) plan { return luPlan(m, n, true, true) }),
 		}.with(func(impl blas.LAPACK, _ Options) Worker { return &luWorker{impl: impl, inv: true} }),
 		Spec{
 			Name: "det",
@@ -56,7 +56,7 @@ func factorSpecs() []Spec {
 				fn := float64(n)
 				return 2 * fn * fn * fn / 3 // dgetrf
 			},
-			Workspace: func(m, n int) int64 { p := luPlan(m, n, false, true); return p.bytes() },
+			Workspace: workspace(func(m, n int) plan { return luPlan(m, n, false, true) }),
 		}.with(func(impl blas.LAPACK, _ Options) Worker { return &luWorker{impl: impl} }),
 		Spec{
 			Name:  "qr",
@@ -71,7 +71,7 @@ func factorSpecs() []Spec {
 				big, k := float64(max(m, n)), float64(min(m, n))
 				return 2*big*k*k - 2*k*k*k/3
 			},
-			Workspace: func(m, n int) int64 { p := qrPlan(m, n, true); return p.bytes() },
+			Workspace: workspace(func(m, n int) plan { return qrPlan(m, n, true) }),
 		}.with(func(impl blas.LAPACK, _ Options) Worker { return &qrWorker{impl: impl} }),
 	}
 }
@@ -174,11 +174,7 @@ type cholWorker struct {
 // is not positive definite.
 func (w *cholWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	it := one(m, n)
-	if err := checkShape(it, "", m, n, a); err != nil {
-		return Result{}, err
-	}
-	p := cholPlan(m, n, save)
-	if err := p.check(it); err != nil {
+	if err := checkItem(it, a, func() plan { return cholPlan(m, n, save) }); err != nil {
 		return Result{}, err
 	}
 	if err := CheckFinite(m, n, a); err != nil {
@@ -267,11 +263,7 @@ func norm1(n int, a []float64, sums []float64) float64 {
 // det reports as sign 0 and log_abs_det −Inf.
 func (w *luWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	it := one(m, n)
-	if err := checkShape(it, "", m, n, a); err != nil {
-		return Result{}, err
-	}
-	p := luPlan(m, n, w.inv, save)
-	if err := p.check(it); err != nil {
+	if err := checkItem(it, a, func() plan { return luPlan(m, n, w.inv, save) }); err != nil {
 		return Result{}, err
 	}
 	if err := CheckFinite(m, n, a); err != nil {
@@ -365,11 +357,7 @@ func (w *qrWorker) prepare(m, n int, a []float64) {
 // kernel returns.
 func (w *qrWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	it := one(m, n)
-	if err := checkShape(it, "", m, n, a); err != nil {
-		return Result{}, err
-	}
-	p := qrPlan(m, n, save)
-	if err := p.check(it); err != nil {
+	if err := checkItem(it, a, func() plan { return qrPlan(m, n, save) }); err != nil {
 		return Result{}, err
 	}
 	if err := CheckFinite(m, n, a); err != nil {

@@ -218,7 +218,11 @@ func (e *LAPACKError) Error() string {
 // rows×cols row-major matrix a, or nil; an error matching ErrBadShape (or a
 // *TooLargeError) when a cannot hold a rows×cols matrix.
 func CheckFinite(rows, cols int, a []float64) error {
-	if err := checkShape(one(rows, cols), "", rows, cols, a); err != nil {
+	it := one(rows, cols)
+	if err := checkDims(it, "", rows, cols); err != nil {
+		return err
+	}
+	if err := checkLen(it, "", rows, cols, a); err != nil {
 		return err
 	}
 	a = a[:rows*cols]

@@ -1,8 +1,12 @@
 package kernels_test
 
 import (
+	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/blasbatch/blasbatch/blas"
@@ -68,5 +72,81 @@ func TestFallbackJobs(t *testing.T) {
 		if !slices.Equal(f.Jobs, want) {
 			t.Fatalf("%s: jobs %q (%v), want %q", name, f.Jobs, f.Calls, want)
 		}
+	}
+}
+
+// TestOptionsValidate: a negative Repeat is refused, naming the value and
+// what 0 means; every other Options is valid.
+func TestOptionsValidate(t *testing.T) {
+	for _, c := range []struct {
+		opt  kernels.Options
+		fail bool
+	}{
+		{kernels.Options{}, false},
+		{kernels.Options{Repeat: 0}, false},
+		{kernels.Options{Repeat: 1}, false},
+		{kernels.Options{Repeat: 1 << 40, Fallback: true, Symmetrize: true}, false},
+		{kernels.Options{Repeat: -1}, true},
+		{kernels.Options{Repeat: math.MinInt}, true},
+	} {
+		err := c.opt.Validate()
+		if (err != nil) != c.fail {
+			t.Fatalf("%+v: Validate() = %v, want failure %v", c.opt, err, c.fail)
+		}
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, kernels.ErrBadOption) {
+			t.Fatalf("%+v: %v does not match ErrBadOption", c.opt, err)
+		}
+		for _, s := range []string{"repeat", strconv.Itoa(c.opt.Repeat), "at least 0", "0 means"} {
+			if !strings.Contains(err.Error(), s) {
+				t.Fatalf("%+v: %q does not say %q", c.opt, err, s)
+			}
+		}
+	}
+}
+
+// TestItemBytes: ItemBytes is the matrix plus Workspace, PairItemBytes both
+// matrices plus PairWorkspace; shapes no kernel can run saturate instead of
+// wrapping round to a small number; a user's kernel without Workspace gets
+// the documented guess.
+func TestItemBytes(t *testing.T) {
+	for _, spec := range kernels.All() {
+		for _, sh := range [][2]int{{1 << 31, 1 << 31}, {math.MaxInt32, math.MaxInt32}, {1 << 40, 3}, {math.MaxInt, math.MaxInt}} {
+			m, n := sh[0], sh[1]
+			if got := spec.ItemBytes(m, n); got < 1<<40 {
+				t.Errorf("%s m=%d,n=%d: ItemBytes %d wrapped round", spec.Name, m, n, got)
+			}
+		}
+		if got := spec.ItemBytes(-1, 5); got != 0 {
+			t.Errorf("%s: ItemBytes(-1, 5) = %d, want 0", spec.Name, got)
+		}
+	}
+	mm, err := kernels.Lookup("matmul")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The 100000×1 · 1×100000 product: C alone is 80 GB.
+	if got := mm.PairItemBytes(100000, 1, 100000); got < 8e10 {
+		t.Errorf("matmul 100000×1·1×100000: PairItemBytes %d, want at least C's 8e10", got)
+	}
+	if got, want := mm.ItemBytes(300, 2), mm.PairItemBytes(300, 2, 300); got != want {
+		t.Errorf("matmul: ItemBytes(300, 2) = %d, want PairItemBytes(300, 2, 300) = %d", got, want)
+	}
+	gram, err := kernels.Lookup("gram")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The 20000×2 Gram matrix: 3.2 GB, not the item's 320 kB.
+	if got := gram.ItemBytes(20000, 2); got < 8*20000*20000 {
+		t.Errorf("gram 20000×2: ItemBytes %d, want at least G's %d", got, 8*20000*20000)
+	}
+	user := kernels.Spec{Name: "mine"}
+	if got, want := user.ItemBytes(30, 20), int64(8*(4*30*20+64*30)); got != want {
+		t.Errorf("a user's kernel: ItemBytes(30, 20) = %d, want the guess %d", got, want)
+	}
+	if got, want := user.PairItemBytes(3, 4, 5), int64(8*(3*4+4*5)+8*(2*3*5+64*5)); got != want {
+		t.Errorf("a user's kernel: PairItemBytes(3, 4, 5) = %d, want %d", got, want)
 	}
 }

@@ -31,11 +31,11 @@ type TooLargeError struct {
 	What  string  // what does not fit: "rows", "rows×cols", "the dgesdd workspace (LWORK)"…
 	Value float64 // its size, in the limit's unit; a float64 so that an overflowing product is still reported (exact below 2⁵³)
 	Limit int64   // the limit it exceeds
-	Of    string  // the limit's name: "LAPACK's 32-bit integers", "Go's int", "Go's largest allocation (bytes)"
+	Of    string  // what the limit is: "the most LAPACK's 32-bit integers hold"…
 }
 
 func (e *TooLargeError) Error() string {
-	return fmt.Sprintf("%s matrix too large: %s = %s exceeds %d, the most %s hold", e.Shape, e.What, strconv.FormatFloat(e.Value, 'f', -1, 64), e.Limit, e.Of)
+	return fmt.Sprintf("%s matrix too large: %s = %s exceeds %d, %s", e.Shape, e.What, strconv.FormatFloat(e.Value, 'f', -1, 64), e.Limit, e.Of)
 }
 
 // Is makes errors.Is(err, ErrTooLarge) true, and errors.Is(err,
@@ -46,9 +46,9 @@ func (e *TooLargeError) Is(target error) bool {
 
 // Names of the limits a TooLargeError reports.
 const (
-	ofLAPACK = "LAPACK's 32-bit integers"
-	ofInt    = "Go's int"
-	ofAlloc  = "Go's largest allocation (bytes)"
+	ofLAPACK = "the most LAPACK's 32-bit integers hold"
+	ofInt    = "the largest Go int"
+	ofAlloc  = "the largest allocation Go makes"
 )
 
 // maxBufferBytes is the largest single allocation the kernels attempt: Go's
@@ -74,13 +74,12 @@ func (it item) String() string {
 	return s
 }
 
-// checkShape validates one rows×cols operand of it before a kernel looks
-// at it: an error matching ErrBadShape for a negative dimension or a slice
-// shorter than rows·cols, a *TooLargeError for rows×cols overflowing int or
-// a dimension above blas.MaxDim (each is a dimension and a leading
-// dimension of some LAPACK call). name is "" for a single matrix, "a" or
-// "b" for a pair's.
-func checkShape(it item, name string, rows, cols int, a []float64) error {
+// checkDims validates one rows×cols operand of it before a kernel sizes
+// anything for it: an error matching ErrBadShape for a negative dimension,
+// a *TooLargeError for rows×cols overflowing int or a dimension above
+// blas.MaxDim (each is a dimension and a leading dimension of some LAPACK
+// call). name is "" for a single matrix, "a" or "b" for a pair's.
+func checkDims(it item, name string, rows, cols int) error {
 	var prefix string // constants: a concatenation would allocate on every Run
 	switch name {
 	case "a":
@@ -100,13 +99,53 @@ func checkShape(it item, name string, rows, cols int, a []float64) error {
 	if cols > blas.MaxDim {
 		return &TooLargeError{Shape: it.String(), What: prefix + "cols", Value: float64(cols), Limit: blas.MaxDim, Of: ofLAPACK}
 	}
-	if len(a) < rows*cols {
-		if name == "" {
-			name = "the matrix"
-		}
-		return fmt.Errorf("%w: %v: %s needs %d elements, got %d", ErrBadShape, it, name, rows*cols, len(a))
-	}
 	return nil
+}
+
+// checkLen is the error, matching ErrBadShape, for an operand a too short
+// for rows×cols, whose dimensions checkDims passed.
+func checkLen(it item, name string, rows, cols int, a []float64) error {
+	if len(a) >= rows*cols {
+		return nil
+	}
+	if name == "" {
+		name = "the matrix"
+	}
+	return fmt.Errorf("%w: %v: %s needs %d elements, got %d", ErrBadShape, it, name, rows*cols, len(a))
+}
+
+// checkItem is the checks every single-matrix kernel makes before it
+// allocates or reads anything, in order: the dimensions, the buffers its
+// plan lists for this item (so a workspace LAPACK cannot index is refused
+// even before a's length is looked at), a's length. plan is only called
+// once the dimensions are known to fit.
+func checkItem(it item, a []float64, plan func() plan) error {
+	if err := checkDims(it, "", it.m, it.k); err != nil {
+		return err
+	}
+	if p := plan(); p.len > 0 {
+		if err := p.check(it); err != nil {
+			return err
+		}
+	}
+	return checkLen(it, "", it.m, it.k, a)
+}
+
+// workspace makes a Spec.Workspace from a kernel's plan for its worst mode:
+// 0 for a negative dimension, math.MaxInt64 for one above blas.MaxDim
+// (which Run refuses, so no memory can be promised for it), else the
+// plan's bytes.
+func workspace(plan func(m, n int) plan) func(m, n int) int64 {
+	return func(m, n int) int64 {
+		switch {
+		case m < 0 || n < 0:
+			return 0
+		case m > blas.MaxDim || n > blas.MaxDim:
+			return math.MaxInt64
+		}
+		p := plan(m, n)
+		return p.bytes()
+	}
 }
 
 // Saturating int64 arithmetic for sizes: a hostile shape (2³¹×2³¹) must give

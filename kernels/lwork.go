@@ -7,7 +7,8 @@ package kernels
 // Debian's OpenBLAS 0.3.21, called on the column-major transpose) and
 // gonum v0.17.0 (row-major) return; TestLworkBounds holds both
 // implementations' queries to them over a sweep of shapes. All arguments
-// are ≥ 0 and at most blas.MaxDim, so no product here overflows int64.
+// are ≥ 0 and at most blas.MaxDim, so that no product of two overflows
+// int64; the larger ones saturate.
 
 // ILAENV's block sizes, the same in reference LAPACK and gonum.
 const (
@@ -64,12 +65,12 @@ func lworkGesdd(m, n int64) int64 {
 	if N == 0 {
 		return 1
 	}
-	bdspac := 3*N*N + 4*N
+	bdspac := satAdd(satMul(3, N*N), 4*N)
 	var lapack int64
 	if gesddTall(M, N) {
-		lapack = N*N + max(N+nb*N, 3*N+2*nb*N, 3*N+bdspac)
+		lapack = satAdd(N*N, max(N+nb*N, 3*N+2*nb*N, satAdd(3*N, bdspac)))
 	} else {
-		lapack = max(3*N+nb*(M+N), 3*N+bdspac)
+		lapack = max(3*N+nb*(M+N), satAdd(3*N, bdspac))
 	}
 	return max(lapack, lworkGesvd(m, n, true))
 }
@@ -80,7 +81,7 @@ func lworkGesdd(m, n int64) int64 {
 func lworkSyevd(n int64, vectors bool) int64 {
 	lwmin := 2*n + 1
 	if vectors {
-		lwmin = 1 + 6*n + 2*n*n
+		lwmin = satAdd(1+6*n, satMul(2, n*n))
 	}
 	if n <= 1 {
 		lwmin = 1

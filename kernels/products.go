@@ -34,7 +34,7 @@ func gramSpec() Spec {
 			return fm*(fm+1)*fn + 2*fm*fm
 		},
 		// G is m×m whatever n is: a 100000×2 A needs 80 GB for it.
-		Workspace: func(m, n int) int64 { p := gramPlan(m, n); return p.bytes() },
+		Workspace: workspace(gramPlan),
 	}.with(func(impl blas.LAPACK, _ Options) Worker {
 		return &gramWorker{impl: impl}
 	})
@@ -90,7 +90,18 @@ func matmulFlops(m, k, n int) float64 {
 	return 2*fm*fk*fn + 2*fm*fn
 }
 
-func matmulWorkspace(m, k, n int) int64 { p := matmulPlan(m, k, n); return p.bytes() }
+// matmulWorkspace is matmul's PairWorkspace: 0 for a negative dimension,
+// math.MaxInt64 for one above blas.MaxDim (refused), else C's bytes.
+func matmulWorkspace(m, k, n int) int64 {
+	switch {
+	case m < 0 || k < 0 || n < 0:
+		return 0
+	case m > blas.MaxDim || k > blas.MaxDim || n > blas.MaxDim:
+		return math.MaxInt64
+	}
+	p := matmulPlan(m, k, n)
+	return p.bytes()
+}
 
 // matmulPlan lists what a matmul worker allocates for A m×k times B k×n:
 // C, m×n.
@@ -134,11 +145,7 @@ type gramWorker struct {
 // G, m×m, is more than one Go allocation can hold.
 func (w *gramWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	it := one(m, n)
-	if err := checkShape(it, "", m, n, a); err != nil {
-		return Result{}, err
-	}
-	p := gramPlan(m, n)
-	if err := p.check(it); err != nil {
+	if err := checkItem(it, a, func() plan { return gramPlan(m, n) }); err != nil {
 		return Result{}, err
 	}
 	if err := CheckFinite(m, n, a); err != nil {
@@ -197,7 +204,7 @@ func (w *HadamardWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	if w.Repeat < 0 {
 		return Result{}, repeatError(w.Repeat)
 	}
-	if err := checkShape(one(m, n), "", m, n, a); err != nil {
+	if err := checkItem(one(m, n), a, func() plan { return plan{} }); err != nil {
 		return Result{}, err
 	}
 	if err := CheckFinite(m, n, a); err != nil {
@@ -279,10 +286,10 @@ func (w *matmulWorker) Run(int, int, []float64, bool) (Result, error) {
 
 func (w *matmulWorker) RunPair(m, k int, a []float64, k2, n int, b []float64, save bool) (Result, error) {
 	it := item{m: m, k: k, k2: k2, n: n, pair: true}
-	if err := checkShape(it, "a", m, k, a); err != nil {
+	if err := checkDims(it, "a", m, k); err != nil {
 		return Result{}, err
 	}
-	if err := checkShape(it, "b", k2, n, b); err != nil {
+	if err := checkDims(it, "b", k2, n); err != nil {
 		return Result{}, err
 	}
 	if k != k2 {
@@ -290,6 +297,12 @@ func (w *matmulWorker) RunPair(m, k int, a []float64, k2, n int, b []float64, sa
 	}
 	p := matmulPlan(m, k, n)
 	if err := p.check(it); err != nil {
+		return Result{}, err
+	}
+	if err := checkLen(it, "a", m, k, a); err != nil {
+		return Result{}, err
+	}
+	if err := checkLen(it, "b", k2, n, b); err != nil {
 		return Result{}, err
 	}
 	if err := CheckFinite(m, k, a); err != nil {

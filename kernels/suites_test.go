@@ -48,6 +48,7 @@ func TestSuites(t *testing.T) {
 		{"Products", kerneltest.Products, productTol},
 		{"ProductKernels", kerneltest.ProductKernels, productTol},
 		{"Workspace", func(t *testing.T, impl blas.LAPACK, _ float64) { kerneltest.Workspace(t, impl) }, 0},
+		{"Limits", func(t *testing.T, impl blas.LAPACK, _ float64) { kerneltest.Limits(t, impl) }, 0},
 	} {
 		for _, impl := range implementations(t) {
 			t.Run(s.name+"/"+impl.Name(), func(t *testing.T) { s.run(t, impl, s.tol) })

@@ -10,7 +10,7 @@ func svdSpec() Spec {
 		Doc:       "singular values and vectors (thin: U is m×k, Vᵀ is k×n, k = min(m,n)); LAPACK dgesdd",
 		Field:     "singular_values",
 		Flops:     svdFlops,
-		Workspace: func(m, n int) int64 { p := svdPlan(m, n, true, true); return p.bytes() },
+		Workspace: workspace(func(m, n int) plan { return svdPlan(m, n, true, true) }),
 	}.with(func(impl blas.LAPACK, opt Options) Worker {
 		return &svdWorker{impl: impl, job: blas.SVDThin, fallback: opt.Fallback}
 	})
@@ -22,7 +22,7 @@ func svdvalsSpec() Spec {
 		Doc:       "singular values only (LAPACK dgesvd with JOBU=JOBVT='N': no vectors, the cheaper path)",
 		Field:     "singular_values",
 		Flops:     svdvalsFlops,
-		Workspace: func(m, n int) int64 { p := svdPlan(m, n, false, true); return p.bytes() },
+		Workspace: workspace(func(m, n int) plan { return svdPlan(m, n, false, true) }),
 		// Without vectors both drivers reduce to bidiagonal form and run
 		// dqds; dgesvd skips dgesdd's divide-and-conquer set-up, which is
 		// measurable on tiny matrices (16×16: 12.6 µs against 13.5 µs).
@@ -222,11 +222,7 @@ func (w *svdWorker) call(qr bool, job blas.SVDJob, m, n int, a []float64, work [
 // with Options.Fallback, the other one) does not converge.
 func (w *svdWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	it := one(m, n)
-	if err := checkShape(it, "", m, n, a); err != nil {
-		return Result{}, err
-	}
-	p := svdPlan(m, n, !w.qr, w.fallback)
-	if err := p.check(it); err != nil {
+	if err := checkItem(it, a, func() plan { return svdPlan(m, n, !w.qr, w.fallback) }); err != nil {
 		return Result{}, err
 	}
 	if err := CheckFinite(m, n, a); err != nil {
