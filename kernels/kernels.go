@@ -50,17 +50,18 @@ type Spec struct {
 	// of save, Options.Fallback (an item that falls back included) and
 	// Options.Symmetrize — on both implementations (OpenBLAS's and gonum's
 	// workspaces differ), each buffer rounded up as Go's allocator rounds
-	// it; kerneltest.Workspace measures every kernel against it. No kernel
-	// allocates in C: OpenBLAS is called through LAPACKE's _work entry
-	// points, and only its GEMM buffers, mapped once per process, lie
+	// it; kerneltest.Workspace measures every kernel against it. A shape
+	// the kernel refuses needs 0.
+	//
+	// No kernel allocates in C: OpenBLAS is called through LAPACKE's _work
+	// entry points, and only its GEMM buffers, mapped once per process, lie
 	// outside Go's heap and this count. Neither are the goroutines gonum's
 	// BLAS starts for a large product (in gonum's Dgemm, and inside its
 	// LAPACK's blocked updates): a few hundred bytes each, garbage as soon
 	// as each finishes and at most GOMAXPROCS alive at once, they are not
-	// per-item memory. A Worker keeps its buffers between
-	// items and never shrinks them, so its live memory is at most the
-	// Workspace of the largest item it has met. A shape the kernel refuses
-	// needs 0.
+	// per-item memory. A Worker keeps its buffers between items and never
+	// shrinks them: after items of several shapes each buffer has the
+	// largest size any of them needed, at most the sum of their Workspaces.
 	//
 	// nil (a user's kernel) makes ItemBytes guess; every built-in kernel
 	// sets it. For a Pairwise kernel, Workspace(m, k) is PairWorkspace(m,

@@ -4,7 +4,10 @@
 //
 // Inputs come from a seeded RNG; outputs are pre-filled with NaN so a value
 // the routine forgot to write is caught; padded leading dimensions check that
-// the routine respects them; failures name m, n and the case.
+// the routine respects them; failures name m, n and the case. Beyond the
+// numbers, [Workspace] holds every kernel's Spec.Workspace to what its
+// worker really allocates, and [Limits] feeds every kernel the shapes it
+// must refuse with an error rather than a panic.
 package kerneltest
 
 import (
