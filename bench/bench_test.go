@@ -13,14 +13,13 @@ import (
 	"runtime"
 	"testing"
 
-	"github.com/blasbatch/blasbatch/batch"
-	"github.com/blasbatch/blasbatch/blas"
+	"github.com/blasbatch/blasbatch"
 	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/matio"
 )
 
 // sink keeps results alive so the compiler cannot drop the work.
-var sink batch.Summary
+var sink blasbatch.Summary
 
 // writeBatch writes count n×n matrices with entries in [1, 2).
 func writeBatch(b *testing.B, dir string, n, count int) []string {
@@ -85,10 +84,9 @@ func benchKernelWith(b *testing.B, kname string, write func(*testing.B, string, 
 		for _, s := range splits() {
 			name := fmt.Sprintf("n=%d/outer=%d/inner=%d", sz.n, s[0], s[1])
 			b.Run(name, func(b *testing.B) {
-				blas.SetThreads(s[1])
-				cfg := batch.Config{Inputs: files, Kernel: spec, Outer: s[0]}
+				job := blasbatch.Job{Inputs: files, Kernel: spec, Outer: s[0], Inner: s[1], Wisdom: "-"}
 				for b.Loop() {
-					sum, err := batch.Run(context.Background(), cfg)
+					sum, err := blasbatch.Run(context.Background(), job)
 					if err != nil || sum.Failed > 0 {
 						b.Fatal(err, sum.FirstError)
 					}

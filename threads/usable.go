@@ -179,3 +179,55 @@ func preferredOrder(cores []Core, cpus []int) []int {
 	}
 	return out
 }
+
+// Cores is the number of threads to keep busy, the one answer blasbatch
+// uses everywhere (the planner's [Machine.Cores], "keep N busy" in its
+// reports): one per physical core among the usable CPUs (SMT siblings share
+// a core's floating-point units, so BLAS threads gain little from them),
+// capped by the CPU quota rounded up (see [FS.Usable] for the policy), and
+// at least 1. A CPU the topology does not describe counts as a core of its
+// own; so, with no topology (other systems), every usable CPU does.
+func (u Usable) Cores() int {
+	return max(1, min(u.physicalCores(), quotaLimit(u.Cgroup.QuotaCPUs, len(u.CPUs))))
+}
+
+// physicalCores counts the physical cores that have a CPU in u.CPUs.
+func (u Usable) physicalCores() int {
+	in := make(map[int]bool, len(u.CPUs))
+	for _, c := range u.CPUs {
+		in[c] = true
+	}
+	phys := 0
+	seen := map[int]bool{}
+	for _, core := range u.Topology.Cores {
+		for _, c := range core.Siblings {
+			if in[c] {
+				phys++
+				for _, s := range core.Siblings {
+					seen[s] = true
+				}
+				break
+			}
+		}
+	}
+	for _, c := range u.CPUs {
+		if !seen[c] {
+			phys++ // a CPU the topology does not describe counts alone
+		}
+	}
+	return phys
+}
+
+// LaneCPUs hands out u.Preferred to the lanes of a phase: lane j gets
+// inner consecutive CPUs of Preferred, so a lane's threads share a socket
+// while they can. It returns nil when there are not enough CPUs.
+func (u Usable) LaneCPUs(outer, inner int) [][]int {
+	if outer*inner > len(u.Preferred) {
+		return nil
+	}
+	lanes := make([][]int, outer)
+	for j := range lanes {
+		lanes[j] = append([]int(nil), u.Preferred[j*inner:(j+1)*inner]...)
+	}
+	return lanes
+}

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/blasbatch/blasbatch/batch"
+	"github.com/blasbatch/blasbatch/internal/lanes"
 	"github.com/blasbatch/blasbatch/kernels"
 )
 
@@ -219,7 +219,7 @@ func TestEigenSaveLoadsInNumPy(t *testing.T) {
 				t.Fatalf("%d records", len(recs))
 			}
 			for id := range recs {
-				out, err := exec.Command(py, "testdata/eigen_fixtures.py", "check-saved", kernel, id, save, batch.SafeName(id)).CombinedOutput()
+				out, err := exec.Command(py, "testdata/eigen_fixtures.py", "check-saved", kernel, id, save, lanes.SafeName(id)).CombinedOutput()
 				if err != nil || !strings.Contains(string(out), "ok") {
 					t.Errorf("%s: NumPy check of saved arrays: %v\n%s", id, err, out)
 				}

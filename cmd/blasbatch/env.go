@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/blasbatch/blasbatch"
 	"github.com/blasbatch/blasbatch/blas"
 	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/threads"
@@ -35,23 +36,25 @@ func cmdEnv(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	h, err := probeHost()
+	h, err := blasbatch.ProbeHost()
 	if err != nil {
 		fmt.Fprintf(stderr, "blasbatch env: %v\n", err)
 		return exitFailed
 	}
-	pl := planner{host: h, spec: svdSpecForEnv(), lanes: processLanesAvailable()}
-	cores := pl.machine().Cores
+	cores := h.Cores()
+	svd, _ := kernels.Lookup("svd")
 	describe := func(count int) string {
-		shapes := []threads.Shape{{Rows: 1000, Cols: 1000, Count: count}}
-		costs, _ := pl.costs(shapes, threads.Wisdom{})
-		return describePhases(threads.Choose(pl.machine(), shapes, costs).Phases)
+		phases, err := blasbatch.Suggest(svd, 1000, 1000, count)
+		if err != nil {
+			return err.Error()
+		}
+		return describePhases(phases)
 	}
 	r := envReport{
-		BLAS: h.blas, Usable: h.usable, Cores: h.usable.Cores(), Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
+		BLAS: h.BLAS, Usable: h.Usable, Cores: cores, Go: runtime.Version(), GOMAXPROCS: runtime.GOMAXPROCS(0),
 		Default: fmt.Sprintf("%d cores for BLAS; svd of %d × 1000²: %s; of 1 × 1000²: %s", cores, 4*cores, describe(4*cores), describe(1)),
 	}
-	if a := cpuAdvice(h.blas); a != "" {
+	if a := blasbatch.CPUAdvice(h.BLAS); a != "" {
 		r.Advice = append(r.Advice, a)
 	}
 	if *asJSON {
@@ -64,16 +67,11 @@ func cmdEnv(args []string, stdout, stderr io.Writer) int {
 	} else {
 		printEnv(stdout, r)
 	}
-	if err := h.blas.Check(1); err != nil {
+	if err := h.BLAS.Check(1); err != nil {
 		fmt.Fprintf(stderr, "blasbatch env: %v\n", err)
 		return exitFailed
 	}
 	return exitOK
-}
-
-func svdSpecForEnv() kernels.Spec {
-	s, _ := kernels.Lookup("svd")
-	return s
 }
 
 func printEnv(w io.Writer, r envReport) {

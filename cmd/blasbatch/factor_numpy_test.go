@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/blasbatch/blasbatch/batch"
+	"github.com/blasbatch/blasbatch/internal/lanes"
 )
 
 // factorRecord is a record of the chol, inv, det and qr kernels (README,
@@ -85,7 +85,7 @@ func TestFactorNumPy(t *testing.T) {
 					t.Errorf("%s %v: %s: %+v", kernel, split, id, r)
 					continue
 				}
-				names[id] = batch.SafeName(id)
+				names[id] = lanes.SafeName(id)
 				if e.LogDet != nil && !closeTo(r.LogDet, *e.LogDet) {
 					t.Errorf("%s %v: %s: log_det %v, NumPy %v", kernel, split, id, deref(r.LogDet), *e.LogDet)
 				}

@@ -17,6 +17,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+
+	"github.com/blasbatch/blasbatch"
 )
 
 const usage = `blasbatch — dense linear algebra over batches of matrix files, on every core.
@@ -43,6 +45,8 @@ const (
 )
 
 func main() {
+	// In a worker process of a run, serve the parent and exit.
+	blasbatch.LaneMain()
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }
 
@@ -68,9 +72,6 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		return cmdTopo(args[1:], stdout, stderr)
 	case "plan":
 		return cmdPlan(args[1:], stdout, stderr)
-	case "lane":
-		// Hidden: a worker process of a hybrid split, started by run.
-		return cmdLane(args[1:], os.Stdin, stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprint(stdout, usage)
 		return exitOK

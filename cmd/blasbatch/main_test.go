@@ -16,8 +16,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/blasbatch/blasbatch/batch"
+	"github.com/blasbatch/blasbatch"
 	"github.com/blasbatch/blasbatch/blas"
+	"github.com/blasbatch/blasbatch/internal/lanes"
 )
 
 // record is the JSON Lines contract (README, "Output").
@@ -178,7 +179,7 @@ func TestSaveLoadsInNumPy(t *testing.T) {
 		t.Fatalf("%d records", len(recs))
 	}
 	for id := range recs {
-		out, err := exec.Command(py, "testdata/check_saved.py", id, save, batch.SafeName(id)).CombinedOutput()
+		out, err := exec.Command(py, "testdata/check_saved.py", id, save, lanes.SafeName(id)).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "ok") {
 			t.Errorf("%s: NumPy check of saved arrays: %v\n%s", id, err, out)
 		}
@@ -242,7 +243,7 @@ func TestEnv(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &r); err != nil {
 		t.Fatal(err)
 	}
-	if r.Usable.Limit < 1 || len(r.Usable.CPUs) < 1 || r.BLAS.Implementation == "" {
+	if r.Cores < 1 || len(r.Usable.CPUs) < 1 || r.BLAS.Implementation == "" {
 		t.Fatalf("env: %+v", r)
 	}
 	if r.BLAS.Implementation == "openblas" && (r.BLAS.Version == "" || len(r.BLAS.Runtimes) != 1) {
@@ -258,11 +259,11 @@ func TestEnv(t *testing.T) {
 // matrices as cores runs them as outer workers; one large matrix gets every
 // core as BLAS threads.
 func TestDefaultSplitCountsItems(t *testing.T) {
-	h, err := probeHost()
+	h, err := blasbatch.ProbeHost()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cores := h.usable.Limit
+	cores := h.Cores()
 	dir := t.TempDir()
 	stack := filepath.Join(dir, "stack.npy")
 	if code, _, stderr := runCLI(t, "gen", "-size", "8", "-count", strconv.Itoa(cores), "-stack", stack); code != 0 {
@@ -280,7 +281,7 @@ func TestDefaultSplitCountsItems(t *testing.T) {
 		{stack, fmt.Sprintf("(%d outer × 1 inner", cores)},
 		{one, fmt.Sprintf("(1 outer × %d inner", cores)},
 	} {
-		if h.blas.Threading == blas.Serial && c.in == one {
+		if h.BLAS.Threading == blas.Serial && c.in == one {
 			c.want = "(1 outer × 1 inner" // no inner threads: one item gets one core
 		}
 		code, _, stderr := runCLI(t, "run", "-kernel", "svdvals", c.in)
@@ -424,12 +425,12 @@ func TestMeasureMemoryBound(t *testing.T) {
 	if code != 0 {
 		t.Fatal(stderr)
 	}
-	h, _ := probeHost()
-	if h.usable.Cores() > 1 && !strings.Contains(out, "at once") {
+	h, _ := blasbatch.ProbeHost()
+	if h.Cores() > 1 && !strings.Contains(out, "at once") {
 		t.Fatalf("no concurrent measurement: %s", out)
 	}
 	raw, _ := os.ReadFile(wisdom)
-	if h.usable.Cores() > 1 && !strings.Contains(string(raw), "Saturated") {
+	if h.Cores() > 1 && !strings.Contains(string(raw), "Saturated") {
 		t.Fatalf("wisdom lacks the saturated time: %s", raw)
 	}
 }

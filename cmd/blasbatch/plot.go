@@ -4,15 +4,20 @@ import (
 	"cmp"
 	"fmt"
 	"image/color"
+	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/plotutil"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
+
+	"github.com/blasbatch/blasbatch/internal/safefile"
 )
 
 // writePlot draws the speedup of the rows that ran against their outer
@@ -99,7 +104,15 @@ func writePlot(path string, rows []*scaleRow, base shape, title string) error {
 	p.X.Tick.Label.Font.Size = vg.Points(11)
 	p.Y.Tick.Label.Font.Size = vg.Points(11)
 	p.Legend.TextStyle.Font.Size = vg.Points(11)
-	return p.Save(8*vg.Inch, 5*vg.Inch, path)
+	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, format)
+	if err != nil {
+		return err
+	}
+	return safefile.WriteFile(path, func(w io.Writer) error {
+		_, err := wt.WriteTo(w)
+		return err
+	})
 }
 
 // speedupTicks labels the speedup axis from 0 in steps of 0.25, 0.5, 1, 2,

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/blasbatch/blasbatch/batch"
+	"github.com/blasbatch/blasbatch/internal/lanes"
 )
 
 // productsRelTol is the relative tolerance for gram's trace and frobenius
@@ -103,7 +103,7 @@ func TestProductsNumPy(t *testing.T) {
 				if kernel == "hadamard" {
 					out = "H"
 				}
-				saved[id] = map[string]string{"kernel": kernel, "saved": filepath.Join(save, batch.SafeName(id)+"."+out+".npy")}
+				saved[id] = map[string]string{"kernel": kernel, "saved": filepath.Join(save, lanes.SafeName(id)+"."+out+".npy")}
 			}
 			for id, pattern := range w.Bad {
 				r, ok := recs[id]

@@ -6,8 +6,6 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
-
-	"github.com/blasbatch/blasbatch/batch"
 )
 
 // progress draws a bar on standard error: items, items/s, elapsed, ETA.
@@ -34,14 +32,14 @@ func newProgress(w io.Writer, enabled bool, total int) *progress {
 	)}
 }
 
-func (p *progress) update(s batch.Summary) {
+func (p *progress) update(done, total int) {
 	if p.bar == nil {
 		return
 	}
-	if n := s.Items(); n > p.bar.GetMax() {
-		p.bar.ChangeMax(n)
+	if total != p.bar.GetMax() {
+		p.bar.ChangeMax(total)
 	}
-	p.bar.Set(s.Items())
+	p.bar.Set(done)
 }
 
 func (p *progress) finish() {

@@ -255,12 +255,11 @@ func assertNoLanesLeft(t *testing.T, dir string) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var left []string
-		procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+		procs, _ := filepath.Glob("/proc/[0-9]*/environ")
 		for _, p := range procs {
 			b, _ := os.ReadFile(p)
-			cl := string(bytes.ReplaceAll(b, []byte{0}, []byte{' '}))
-			if strings.Contains(cl, " lane ") && strings.Contains(cl, os.Getenv(exeEnv)) {
-				left = append(left, p+": "+cl)
+			if bytes.Contains(b, []byte("BLASBATCH_LANE_CHILD=1\x00")) && bytes.Contains(b, []byte(dir)) {
+				left = append(left, p)
 			}
 		}
 		if len(left) == 0 {
@@ -320,23 +319,6 @@ func TestMemoryBudget(t *testing.T) {
 		if code, _, _ := runCLI(t, "run", "-max-memory", bad, dir); code != exitUsage {
 			t.Errorf("-max-memory %s: exit %d", bad, code)
 		}
-	}
-}
-
-func TestParseBytesAndFit(t *testing.T) {
-	for in, want := range map[string]int64{"none": 0, "0": 0, "512MiB": 512 << 20, "4G": 4 << 30, "1.5GiB": 3 << 29, "1000": 1000, "2kb": 2000} {
-		if got, err := parseBytes(in); err != nil || got != want {
-			t.Errorf("parseBytes(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	if o, ra, w := fitMemory(10<<20, 4<<20, 4, 2); o != 2 || ra != -1 || w == "" {
-		t.Errorf("budget for 2 items, 4 workers asked: %d workers, read-ahead %d, %q", o, ra, w)
-	}
-	if o, ra, _ := fitMemory(5<<20, 1<<20, 4, 2); o != 4 || ra != 1 {
-		t.Errorf("budget for 5 items: %d workers, read-ahead %d; want 4, 1", o, ra)
-	}
-	if o, ra, w := fitMemory(0, 1<<30, 4, 2); o != 4 || ra != 2 || w != "" {
-		t.Errorf("no budget changed the split")
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -12,10 +13,11 @@ import (
 	"sync"
 	"syscall"
 
-	"github.com/blasbatch/blasbatch/batch"
+	"github.com/blasbatch/blasbatch"
+	"github.com/blasbatch/blasbatch/internal/inputs"
+	"github.com/blasbatch/blasbatch/internal/plan"
 	"github.com/blasbatch/blasbatch/kernels"
-	"github.com/blasbatch/blasbatch/matio"
-	"github.com/blasbatch/blasbatch/threads"
+	"github.com/blasbatch/blasbatch/results"
 )
 
 type runFlags struct {
@@ -49,7 +51,7 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	fs.SetOutput(stderr)
 	var f runFlags
 	fs.StringVar(&f.kernel, "kernel", "svd", "kernel to run: "+strings.Join(kernels.Names(), ", "))
-	fs.StringVar(&f.jsonl, "jsonl", "", "write JSON Lines records to `FILE` (default: standard output)")
+	fs.StringVar(&f.jsonl, "jsonl", "", "write JSON Lines records to `FILE` (default: standard output); held locked for the run; an existing FILE is replaced only if it is empty or holds records")
 	fs.StringVar(&f.save, "save", "", "also write each item's arrays (svd: U, S, Vt; see the kernels below) as .npy files under `DIR`")
 	fs.IntVar(&f.outer, "outer", 0, "outer workers: matrices computed at once (0: choose)")
 	fs.IntVar(&f.inner, "inner", 0, "BLAS threads per matrix (0: choose)")
@@ -58,11 +60,11 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	fs.BoolVar(&f.noPin, "no-pin", false, "do not pin outer workers to their own CPUs")
 	fs.IntVar(&f.readAhead, "readahead", 2, "chunks of decoded input read ahead of the workers (bounds memory)")
 	fs.BoolVar(&f.isolate, "isolate", false, "run every lane as a separate worker process, even for N × 1 splits, so a crash inside native code loses only the item it held")
-	fs.BoolVar(&f.verbose, "v", false, "print the plan and its reasons to standard error")
+	fs.BoolVar(&f.verbose, "v", false, "print the plan and its reasons, and the details behind warnings (a dead lane's standard error, a kernel panic's stack), to standard error")
 	f.plan.register(fs)
 	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run: skip every item -jsonl FILE records as ok, cut a torn last line, retry failed items, append the rest")
 	fs.StringVar(&f.sync, "sync", "interval", "when records are forced to disk: every (each chunk of records), interval (at most once a second), end")
-	fs.StringVar(&f.maxMemory, "max-memory", "", "memory for decoded items and workspace in flight, e.g. 4GiB or none (default: the cgroup memory limit or half of RAM, whichever is smaller)")
+	fs.StringVar(&f.maxMemory, "max-memory", "", "memory for decoded items, outputs and workspace in flight, e.g. 4GiB, or none for no limit (default: the cgroup memory limit or half of RAM, whichever is smaller)")
 	fs.BoolVar(&f.fallback, "fallback", false, "when LAPACK's routine does not converge on an item (info > 0), retry it with the slower, more robust driver (svd: dgesvd after dgesdd) and say so in its record (\"fallback\")")
 	fs.BoolVar(&f.symmetrize, "symmetrize", false, "eigh: use (A+Aᵀ)/2 for input that is not symmetric (without it such input is an item error)")
 	fs.StringVar(&f.shard, "shard", defaultShard(), "run only shard `I/N` of the items (dealt by estimated cost, so one big file spreads across shards); auto: from a Slurm array task's SLURM_ARRAY_TASK_* or a Kubernetes Indexed Job's JOB_COMPLETION_INDEX with -shards; results go to FILE.shard-000I-of-000N.jsonl beside -jsonl FILE")
@@ -73,11 +75,7 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	return fs, &f
 }
 
-func cmdRun(args []string, stdout, stderr io.Writer) int {
-	fs, fp := newRunFlags(stderr)
-	f := fp
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, `Usage: blasbatch run [flags] FILE|DIR...
+const runUsage = `Usage: blasbatch run [flags] FILE|DIR...
 
 Runs a kernel over every matrix in the inputs and writes one JSON Lines
 record per matrix, in order of completion. Inputs are .npy files (a 2-D
@@ -85,7 +83,9 @@ array is one matrix, a 3-D array of shape (k,m,n) is k matrices, ids
 PATH[i]), .npz archives (members PATH:NAME, PATH:NAME[i]), Matrix Market
 .mtx, .csv/.tsv, and raw little-endian .f64 (shape from -shape or a
 FILE.f64.shape sidecar); a directory stands for its files of those kinds,
-sorted. Pair kernels (matmul) take an .npz's members a and b, or -pair A,B.
+sorted. A file named twice (by any path) is computed once. Pair kernels
+(matmul) take an .npz's members a and b, or -pair A,B. Flags may come
+before or after the inputs; after "--" everything is an input.
 
 Splits: -outer N -inner 1 computes N matrices at once, one BLAS thread each;
 -outer 1 -inner K gives one matrix K BLAS threads; -outer N -inner K runs N
@@ -95,288 +95,244 @@ every usable core an outer worker when there are enough matrices, lanes of
 several threads when there are fewer matrices than cores, and a tail phase
 that gives the last matrices more threads so no core idles.
 
-Interrupting: the first SIGINT (Ctrl-C) or SIGTERM stops taking new items,
-finishes those in flight, writes their records and a summary, and exits
-130 (SIGINT) or 143 (SIGTERM); a second abandons the items in flight at once.
-Run again with -resume to finish: items already recorded as ok are skipped.
+The results file (-jsonl FILE) is locked for the run: a second run on it
+fails at once. Without -resume it is replaced, but only if it is empty or
+starts with a blasbatch record; it may not be one of the inputs. Records
+reach it as items finish, a chunk of whole records at a time.
+
+Interrupting: the first SIGINT (Ctrl-C), SIGTERM or SIGHUP stops taking new
+items, finishes those in flight however long they take, writes their
+records and a summary, and exits 130, 143 or 129; a second abandons the
+items in flight at once. Run again with -resume to finish: items already
+recorded as ok are skipped.
 
 Exit status: 0 when every item succeeded, 1 when some failed (a summary
-goes to standard error; each failed record says why), 2 on usage errors,
-130/143 when interrupted.
+goes to standard error; each failed record says why) or the run itself
+failed, 2 on usage errors (a bad flag, a results file that cannot be used,
+inputs that hold no matrix), 128+N when stopped by signal N.
 
 Kernels:
-`)
+`
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	// Signals first: planning can take a while (a slow header scan,
+	// -plan measure), and an interruption then must still end cleanly.
+	sig := watchSignals()
+	defer sig.stop()
+
+	fs, f := newRunFlags(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, runUsage)
 		for _, k := range kernels.All() {
 			fmt.Fprintf(stderr, "  %-8s %s\n", k.Name, k.Doc)
 		}
 		fmt.Fprintf(stderr, "\nFlags:\n")
 		fs.PrintDefaults()
 	}
-	if code, ok := parseFlags(fs, args); !ok {
+	args, code, ok := parseInterleaved(fs, args)
+	if !ok {
 		return code
 	}
 	usageErr := func(format string, a ...any) int {
 		fmt.Fprintf(stderr, "blasbatch run: "+format+"\n", a...)
 		return exitUsage
 	}
-	spec, err := kernels.Lookup(f.kernel)
+	job, err := f.job(args)
 	if err != nil {
 		return usageErr("%v", err)
-	}
-	if fs.NArg() == 0 && len(f.pairs) == 0 {
-		return usageErr("no inputs: give .npy/.npz files or directories (see -h)")
-	}
-	if len(f.pairs) > 0 && !spec.Pairwise {
-		return usageErr("-pair is for pair kernels (matmul); -kernel %s takes one matrix per item", spec.Name)
-	}
-	if spec.Pairwise && (f.isolate || f.outer > 1 && f.inner > 1) {
-		return usageErr("-kernel %s runs in-process only: lanes do not take pairs yet", spec.Name)
-	}
-	if f.outer < 0 || f.inner < 0 || f.readAhead < 0 {
-		return usageErr("-outer, -inner and -readahead cannot be negative")
-	}
-
-	if err := f.plan.check(); err != nil {
-		return usageErr("%v", err)
-	}
-	switch f.sync {
-	case "every", "interval", "end":
-	default:
-		return usageErr("-sync %q: want every, interval or end", f.sync)
-	}
-	budget, err := parseBytes(f.maxMemory)
-	if f.maxMemory == "" {
-		budget, err = 0, nil
-	}
-	if err != nil {
-		return usageErr("%v", err)
-	}
-
-	files, inErrs := matio.Expand(fs.Args())
-	host, err := probeHost()
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	read, err := f.plan.readOptions()
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	pl := planner{host: host, spec: spec, lanes: processLanesAvailable() && !spec.Pairwise, read: read}
-	cores := pl.machine().Cores
-
-	if f.maxMemory == "" {
-		budget = defaultMemoryBudget(host.usable.Cgroup.MemoryLimit)
-	}
-
-	sh, err := parseShard(f.shard, f.shards, os.Getenv)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	if sh.active() && f.jsonl != "" && f.jsonl != "-" {
-		f.jsonl = shardPath(f.jsonl, sh)
-	}
-
-	// The journal first: with -resume it says which items are done.
-	jr, err := openJournal(f.jsonl, f.resume, spec.Name, f.sync, stdout)
-	if err != nil {
-		if f.resume {
-			return usageErr("%v", err)
-		}
-		fmt.Fprintf(stderr, "blasbatch run: %v\n", err)
-		return exitFailed
-	}
-	ins := append(scanInputs(files, spec, read), scanPairs(f.pairs, spec, read)...)
-	if sh.active() {
-		applyShard(ins, sh, spec)
-		if !f.quiet {
-			fmt.Fprintf(stderr, "blasbatch run: shard %d of %d (%s): %d item(s)", sh.index, sh.count, sh.from, totalItems(ins))
-			if f.jsonl != "" && f.jsonl != "-" {
-				fmt.Fprintf(stderr, ", results in %s", f.jsonl)
-			}
-			fmt.Fprintln(stderr)
-		}
-	}
-	skipped := 0
-	if f.resume {
-		skipped = skipDone(ins, jr.isDone)
-		if !f.quiet {
-			fmt.Fprintf(stderr, "blasbatch run: resuming %s: %d item(s) already ok, %d earlier failure(s) to retry", f.jsonl, len(jr.done), jr.failed)
-			if jr.cut > 0 {
-				fmt.Fprintf(stderr, ", cut a torn last line of %d bytes", jr.cut)
-			}
-			fmt.Fprintln(stderr)
-		}
-	}
-
-	// The plan: the planner's, or the split the flags force (one phase).
-	var phases []threads.Phase
-	var warnings []string
-	ins = bigFirst(ins)
-	if f.outer == 0 && f.inner == 0 {
-		d, err := decide(pl, ins, f.plan)
-		if err != nil {
-			fmt.Fprintf(stderr, "blasbatch run: planning: %v\n", err)
-			return exitFailed
-		}
-		phases = d.plan.Phases
-		if f.verbose {
-			fmt.Fprintf(stderr, "blasbatch run: plan: %s\n", d.plan)
-			for _, s := range append(d.plan.Reasons, d.notes...) {
-				fmt.Fprintf(stderr, "blasbatch run:   %s\n", s)
-			}
-		}
-	} else {
-		split, err := chooseSplit(f.outer, f.inner, totalItems(ins), cores, host.blas, pl.lanes)
-		if err != nil {
-			return usageErr("%v", err)
-		}
-		warnings = split.warnings
-		phases = []threads.Phase{{Outer: split.outer, Inner: split.inner, Items: totalItems(ins), Process: split.outer > 1 && split.inner > 1}}
-	}
-	// -isolate changes where lanes run, not the split: every phase on
-	// worker processes.
-	for i := range phases {
-		phases[i].Process = phases[i].Process || f.isolate
-		if phases[i].Process && !pl.lanes {
-			return usageErr("process lanes are not available in this build")
-		}
-	}
-	for _, ph := range phases {
-		if ph.Process {
-			continue // each lane process is a runtime of its own
-		}
-		if err := host.blas.Check(ph.Outer); err != nil {
-			fmt.Fprintf(stderr, "blasbatch run: %v\n", err)
-			return exitFailed
-		}
-	}
-	if a := cpuAdvice(host.blas); a != "" {
-		warnings = append(warnings, a)
 	}
 	if !f.quiet {
-		for _, w := range warnings {
-			fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", w)
-		}
+		job.Info = func(s string) { fmt.Fprintf(stderr, "blasbatch run: %s\n", s) }
+		job.Warn = func(s string) { fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", s) }
 	}
-
-	showBar := !f.quiet && (f.progress || isTerminal(stderr))
-	bar := newProgress(stderr, showBar, totalItems(ins)+len(inErrs))
-
-	// Errors found while expanding the arguments (a missing file) are
-	// failed items like any other: recorded, counted, never fatal.
-	var pre batch.Summary
-	for _, e := range inErrs {
-		rec := batch.FailureRecord(spec, e)
-		jr.Write(rec)
-		pre.Failed++
-		if pre.FirstError == "" {
-			pre.FirstError = e.Error()
-		}
+	if f.verbose {
+		job.Debug = func(s string) { fmt.Fprintf(stderr, "blasbatch run: debug: %s\n", s) }
 	}
-
 	if f.cpuProfile != "" {
 		pf, err := os.Create(f.cpuProfile)
 		if err != nil {
-			fmt.Fprintf(stderr, "blasbatch run: %v\n", err)
-			return exitFailed
+			return usageErr("-cpuprofile: %v", err)
 		}
 		defer pf.Close()
 		if err := pprof.StartCPUProfile(pf); err != nil {
-			fmt.Fprintf(stderr, "blasbatch run: %v\n", err)
-			return exitFailed
+			return usageErr("-cpuprofile: %v", err)
 		}
 		defer pprof.StopCPUProfile()
 	}
-
-	// Signals: the first stops taking new items and lets those in flight
-	// finish; the second abandons them.
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
-	var first os.Signal
-	var sigMu sync.Mutex
-	var progressMu sync.Mutex
-	var last batch.Summary
-	stopWatch := make(chan struct{})
-	defer close(stopWatch)
-	go func() {
-		select {
-		case sig := <-sigs:
-			sigMu.Lock()
-			first = sig
-			sigMu.Unlock()
-			if !f.quiet {
-				fmt.Fprintf(stderr, "\nblasbatch run: %v: finishing the items in flight (again to abandon them)\n", sig)
-			}
-			cancel()
-		case <-stopWatch:
-			return
+	if job.ResultsFile == "" {
+		job.Records = stdout
+	}
+	var bar *progress
+	var barMu sync.Mutex
+	showBar := !f.quiet && (f.progress || isTerminal(stderr))
+	job.Progress = func(p blasbatch.Progress) {
+		barMu.Lock()
+		defer barMu.Unlock()
+		if bar == nil {
+			bar = newProgress(stderr, showBar, p.Items)
 		}
-		select {
-		case sig := <-sigs:
-			jr.Close()
-			progressMu.Lock()
-			s := last
-			progressMu.Unlock()
-			fmt.Fprintf(stderr, "blasbatch: abandoned on a second %v: %d ok, %d failed, the rest not done; rerun with -resume to finish\n", sig, s.OK, s.Failed)
-			os.Exit(signalExit(sig))
-		case <-stopWatch:
+		bar.update(p.Done, p.Items)
+	}
+	job.Abandon = sig.abandon
+	sig.onFirst = func(s os.Signal) {
+		if !f.quiet {
+			fmt.Fprintf(stderr, "\nblasbatch run: %v: finishing the items in flight (again to abandon them)\n", s)
 		}
-	}()
+	}
 
-	ex := executor{
-		host: host, spec: spec, save: f.save, out: jr, readAhead: f.readAhead, pin: !f.noPin, budget: budget, read: read,
-		opt:  kernels.Options{Fallback: f.fallback, Symmetrize: f.symmetrize, Repeat: f.repeat},
-		warn: func(s string) { fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", s) },
-		progress: func(s batch.Summary) {
-			s.OK += pre.OK
-			s.Failed += pre.Failed
-			progressMu.Lock()
-			last = s
-			progressMu.Unlock()
-			bar.update(s)
-		},
+	sum, runErr := blasbatch.Run(sig.ctx, job)
+	barMu.Lock()
+	if bar != nil {
+		bar.finish()
 	}
-	sum, runErr := ex.run(ctx, phases, ins)
-	bar.finish()
-	if err := jr.Close(); err != nil && runErr == nil {
-		runErr = err
+	barMu.Unlock()
+	return report(stderr, "run", f.quiet, f.verbose, job, sum, runErr, sig.first())
+}
+
+// job turns run's flags and inputs into a Job.
+func (f *runFlags) job(args []string) (blasbatch.Job, error) {
+	var job blasbatch.Job
+	spec, err := kernels.Lookup(f.kernel)
+	if err != nil {
+		return job, err
 	}
-	sum.Failed += pre.Failed
-	if sum.FirstError == "" {
-		sum.FirstError = pre.FirstError
+	if len(args) == 0 && len(f.pairs) == 0 {
+		return job, errors.New("no inputs: give .npy/.npz files or directories (see -h)")
 	}
-	sigMu.Lock()
-	sig := first
-	sigMu.Unlock()
+	if f.outer < 0 || f.inner < 0 || f.readAhead < 0 {
+		return job, errors.New("-outer, -inner and -readahead cannot be negative")
+	}
+	opt := kernels.Options{Fallback: f.fallback, Symmetrize: f.symmetrize, Repeat: f.repeat}
+	if err := opt.Validate(); err != nil {
+		return job, err
+	}
+	mode, err := f.plan.mode()
+	if err != nil {
+		return job, err
+	}
+	sync, err := results.ParseSyncMode(f.sync)
+	if err != nil {
+		return job, err
+	}
+	read, err := f.plan.readOptions()
+	if err != nil {
+		return job, err
+	}
+	var budget int64
+	if f.maxMemory != "" {
+		b, err := plan.ParseBytes(f.maxMemory)
+		if err != nil {
+			return job, fmt.Errorf("-max-memory %w", err)
+		}
+		budget = b
+		if b == 0 {
+			budget = -1 // none
+		}
+	}
+	sh, err := parseShard(f.shard, f.shards, os.Getenv)
+	if err != nil {
+		return job, err
+	}
+	results := f.jsonl
+	if results == "-" {
+		results = ""
+	}
+	if f.resume && results == "" {
+		return job, errors.New("-resume needs -jsonl FILE: it reads what FILE already holds")
+	}
+	job = blasbatch.Job{
+		Kernel: spec, Options: opt, Inputs: args, Pairs: f.pairs, Read: read,
+		Outer: f.outer, Inner: f.inner, Isolate: f.isolate, NoPin: f.noPin,
+		Plan: mode, Wisdom: f.plan.wisdom, MaxMemory: budget, ReadAhead: f.readAhead,
+		ResultsFile: results, Resume: f.resume, Sync: sync, SaveDir: f.save, Shard: sh,
+	}
+	if f.readAhead == 0 {
+		job.ReadAhead = -1
+	}
+	return job, nil
+}
+
+// report prints a run's summary line and returns the exit status.
+func report(stderr io.Writer, cmd string, quiet, verbose bool, job blasbatch.Job, sum blasbatch.Summary, err error, sig os.Signal) int {
+	if verbose {
+		d := sum.Decision
+		if len(d.Phases) > 0 {
+			fmt.Fprintf(stderr, "blasbatch %s: plan: %s\n", cmd, describePhases(d.Phases))
+		}
+		for _, s := range append(d.Reasons, d.Notes...) {
+			fmt.Fprintf(stderr, "blasbatch %s:   %s\n", cmd, s)
+		}
+	}
+	if errors.Is(err, blasbatch.ErrJob) {
+		fmt.Fprintf(stderr, "blasbatch %s: %v\n", cmd, err)
+		return exitUsage
+	}
+	where := ""
+	if sum.ResultsFile != "" {
+		where = " " + inputs.Quote(sum.ResultsFile)
+	}
+	resume := func() string {
+		if sum.ResultsFile == "" {
+			return ""
+		}
+		return fmt.Sprintf("; rerun with -resume -jsonl %s to finish", inputs.Quote(job.ResultsFile))
+	}
+	counts := fmt.Sprintf("%d ok, %d failed", sum.OK, sum.Failed)
+	if sum.Abandoned > 0 {
+		counts += fmt.Sprintf(", %d abandoned", sum.Abandoned)
+	}
+	counts += fmt.Sprintf(", %d not started", sum.NotStarted)
+	if sum.Skipped > 0 {
+		counts += fmt.Sprintf(", %d already done", sum.Skipped)
+	}
 	if sig != nil {
-		notStarted := totalItems(ins) + len(inErrs) - sum.OK - sum.Failed
-		fmt.Fprintf(stderr, "blasbatch: interrupted by %v: %d ok, %d failed, %d not started", sig, sum.OK, sum.Failed, notStarted)
-		if f.jsonl != "" && f.jsonl != "-" {
-			fmt.Fprintf(stderr, "; rerun with -resume -jsonl %s to finish", f.jsonl)
-		}
-		fmt.Fprintln(stderr)
+		fmt.Fprintf(stderr, "blasbatch: interrupted by %v: %s (of %d)%s\n", sig, counts, sum.Items, resume())
 		return signalExit(sig)
 	}
-	if runErr != nil {
-		fmt.Fprintf(stderr, "blasbatch run: %v\n", runErr)
+	if err != nil {
+		fmt.Fprintf(stderr, "blasbatch %s: %v\n", cmd, err)
+		if sum.OK+sum.Failed > 0 || sum.NotStarted > 0 {
+			fmt.Fprintf(stderr, "blasbatch: %s (of %d)%s%s\n", counts, sum.Items, where, resume())
+		}
 		return exitFailed
 	}
 	done := ""
-	if f.resume {
-		done = fmt.Sprintf(", %d already done", skipped)
+	if sum.Skipped > 0 {
+		done = fmt.Sprintf(", %d already done", sum.Skipped)
 	}
 	if sum.Failed > 0 {
-		fmt.Fprintf(stderr, "blasbatch: %d of %d items failed%s (first: %s)\n", sum.Failed, sum.Items(), done, sum.FirstError)
+		fmt.Fprintf(stderr, "blasbatch: %d of %d items failed%s (first: %s)\n", sum.Failed, sum.OK+sum.Failed, done, sum.FirstError)
 		return exitFailed
 	}
-	if !f.quiet {
-		fmt.Fprintf(stderr, "blasbatch: %d items ok%s in %.2fs (%s, %s)\n",
-			sum.OK, done, sum.Elapsed.Seconds(), describePhases(phases), host.blas.Implementation)
+	if !quiet {
+		fmt.Fprintf(stderr, "blasbatch: %d items ok%s in %.2fs (%s)\n", sum.OK, done, sum.Elapsed.Seconds(), describeRun(sum))
 	}
 	return exitOK
+}
+
+// describeRun is the summary line's account of the split that ran.
+func describeRun(sum blasbatch.Summary) string {
+	phases := sum.Phases
+	if len(phases) == 0 {
+		return "nothing to compute"
+	}
+	return describePhases(phases)
+}
+
+// describePhases says what a plan's phases are.
+func describePhases(phases []blasbatch.Phase) string {
+	var s []string
+	for i, ph := range phases {
+		d := fmt.Sprintf("%d outer × %d inner", ph.Outer, ph.Inner)
+		if ph.Process {
+			d += " in lane processes"
+		}
+		if i > 0 {
+			d = fmt.Sprintf("then %s for the last %d", d, ph.Items)
+		}
+		s = append(s, d)
+	}
+	return strings.Join(s, ", ")
 }
 
 // signalExit is the conventional status of a process stopped by sig:
@@ -386,6 +342,79 @@ func signalExit(sig os.Signal) int {
 		return 128 + int(s)
 	}
 	return exitFailed
+}
+
+// signals is the two-stage handling of SIGINT, SIGTERM and SIGHUP: the
+// first cancels ctx (finish what is in flight), the second closes abandon.
+type signals struct {
+	ctx     context.Context
+	abandon chan struct{}
+	onFirst func(os.Signal)
+	ch      chan os.Signal
+	done    chan struct{}
+	mu      sync.Mutex
+	sig     os.Signal
+}
+
+func watchSignals() *signals {
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &signals{ctx: ctx, abandon: make(chan struct{}), ch: make(chan os.Signal, 2), done: make(chan struct{})}
+	signal.Notify(s.ch, os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
+	go func() {
+		defer cancel()
+		select {
+		case sig := <-s.ch:
+			s.mu.Lock()
+			s.sig = sig
+			on := s.onFirst
+			s.mu.Unlock()
+			if on != nil {
+				on(sig)
+			}
+			cancel()
+		case <-s.done:
+			return
+		}
+		select {
+		case <-s.ch:
+			close(s.abandon)
+		case <-s.done:
+		}
+	}()
+	return s
+}
+
+func (s *signals) first() os.Signal {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sig
+}
+
+func (s *signals) stop() {
+	signal.Stop(s.ch)
+	close(s.done)
+}
+
+// parseInterleaved parses flags that may come before, between or after
+// the positional arguments, as GNU tools take them; after "--" everything
+// is positional. It returns the positional arguments; ok false means the
+// command ends with code (0 after -h, 2 for a bad flag).
+func parseInterleaved(fs *flag.FlagSet, args []string) (pos []string, code int, ok bool) {
+	for {
+		if code, ok := parseFlags(fs, args); !ok {
+			return nil, code, false
+		}
+		rest := fs.Args()
+		consumed := len(args) - len(rest)
+		if consumed > 0 && args[consumed-1] == "--" {
+			return append(pos, rest...), 0, true
+		}
+		if len(rest) == 0 {
+			return pos, 0, true
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
 }
 
 // pairList is the repeatable -pair A,B flag.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -20,19 +19,17 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/blasbatch/blasbatch"
+	"github.com/blasbatch/blasbatch/internal/inputs"
+	"github.com/blasbatch/blasbatch/internal/safefile"
 	"github.com/blasbatch/blasbatch/kernels"
-	"github.com/blasbatch/blasbatch/matio"
+	"github.com/blasbatch/blasbatch/results"
 )
 
 // exeEnv names the environment variable that, when set, names the blasbatch
 // binary whose runs scale times instead of its own executable. The tests
 // use it: there the executable is the test binary.
 const exeEnv = "BLASBATCH_EXE"
-
-// stampName is the file scale writes into a workload directory it
-// generated, so that a later run with the same parameters reuses the files.
-// Its leading dot keeps it out of run's inputs.
-const stampName = ".blasbatch-scale.json"
 
 // scaleConfig is the parsed command line of scale.
 type scaleConfig struct {
@@ -182,12 +179,12 @@ Flags:
 	if c.size < 1 || c.count < 1 || c.repeat < 1 {
 		return usageErr("-size, -count and -repeat must be positive")
 	}
-	h, err := probeHost()
+	h, err := blasbatch.ProbeHost()
 	if err != nil {
 		fmt.Fprintf(stderr, "blasbatch scale: %v\n", err)
 		return exitFailed
 	}
-	cores := max(h.usable.Limit, 1)
+	cores := h.Cores()
 	if c.outer == nil {
 		c.outer = powersUpTo(cores)
 	}
@@ -213,25 +210,29 @@ Flags:
 		return exitFailed
 	}
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	if err := measure(ctx, c, exe, rows, stderr); err != nil {
 		if ctx.Err() != nil {
 			err = errors.New("interrupted")
 		}
 		fmt.Fprintf(stderr, "blasbatch scale: %v\n", err)
+		var refused *refusedError
+		if errors.As(err, &refused) {
+			return exitUsage
+		}
 		return exitFailed
 	}
 
 	base := computeSpeedups(rows)
 	checkChecksums(rows, base, stderr)
 
-	b := h.blas
+	b := h.BLAS
 	blasName := b.Implementation
 	if b.Version != "" {
 		blasName += " " + b.Version
 	}
-	model := h.usable.Topology.Model
+	model := h.Usable.Topology.Model
 	if model == "" {
 		model = "unknown CPU"
 	}
@@ -363,9 +364,27 @@ func measure(ctx context.Context, c scaleConfig, exe string, rows []*scaleRow, s
 	if data == "" {
 		data = filepath.Join(work, "data")
 	}
-	w := workload{Size: c.size, Count: c.count, Seed: c.seed}
-	if err := w.prepare(data, stderr); err != nil {
+	w := workload{Rows: c.size, Cols: c.size, Count: c.count, Seed: c.seed}
+	if err := w.check(filepath.Dir(data)); err != nil {
+		return &refusedError{err.Error()}
+	}
+	if err := prepareWorkload(data, w, stderr); err != nil {
 		return err
+	}
+	// -json and -plot must not be the workload's files.
+	for _, out := range []string{c.jsonPath, c.plotPath} {
+		if out == "" {
+			continue
+		}
+		id, err := safefile.Identity(out)
+		if err != nil {
+			continue
+		}
+		for _, name := range w.names() {
+			if in, err := safefile.Identity(filepath.Join(data, name)); err == nil && in == id {
+				return &refusedError{fmt.Sprintf("%s is one of the workload's files: give another output", inputs.Quote(out))}
+			}
+		}
 	}
 	jsonl := filepath.Join(work, "records.jsonl")
 	for r := range c.repeat {
@@ -457,37 +476,49 @@ func runSplit(ctx context.Context, exe, kernel string, s shape, dir, jsonl strin
 }
 
 // checksum returns Σ over the records in the JSON Lines file of
-// floor(Σ singular values), and how many records it holds; a failed record
-// is an error.
+// floor(Σ of every number the kernel's fields hold: its vector and its
+// scalars), and how many records it holds; a failed record is an error.
+// For svd that is NumPy's int(np.sum(s)) summed over the matrices.
 func checksum(path string) (sum int64, n int, err error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return 0, 0, err
 	}
 	defer f.Close()
-	dec := json.NewDecoder(bufio.NewReader(f))
+	d := results.NewDecoder(f)
 	for {
-		var rec struct {
-			Input          string    `json:"input"`
-			OK             bool      `json:"ok"`
-			Error          string    `json:"error"`
-			SingularValues []float64 `json:"singular_values"`
-		}
-		if err := dec.Decode(&rec); err == io.EOF {
+		_, rec, err := d.Next()
+		if err == io.EOF {
 			return sum, n, nil
-		} else if err != nil {
+		}
+		if err != nil {
 			return 0, n, err
 		}
 		if !rec.OK {
 			return 0, n, fmt.Errorf("%s: %s", rec.Input, rec.Error)
 		}
-		var s float64
-		for _, v := range rec.SingularValues {
-			s += v
-		}
-		sum += int64(math.Floor(s))
+		sum += int64(math.Floor(kernelSum(rec)))
 		n++
 	}
+}
+
+// kernelSum adds up every finite number of a record's kernel fields.
+func kernelSum(rec results.Record) float64 {
+	s := 0.0
+	for name := range rec.Fields {
+		vals, ok := rec.Floats(name)
+		if !ok {
+			if v, ok := rec.Float(name); ok {
+				vals = []float64{v}
+			}
+		}
+		for _, v := range vals {
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				s += v
+			}
+		}
+	}
+	return s
 }
 
 // median returns the median of xs, which must not be empty.
@@ -647,98 +678,49 @@ func writeRowsJSON(path string, rows []*scaleRow) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(b, '\n'), 0o644)
+	return safefile.WriteFile(path, func(w io.Writer) error {
+		_, err := w.Write(append(b, '\n'))
+		return err
+	})
 }
 
-// workload is the generated input of scale, as recorded in a kept
-// directory's stamp file.
-type workload struct {
-	Size  int    `json:"size"`
-	Count int    `json:"count"`
-	Seed  uint64 `json:"seed"`
-}
-
-// names returns the files gen -dir writes for w, in order.
-func (w workload) names() []string {
-	out := make([]string, w.Count)
-	for i := range out {
-		out[i] = fmt.Sprintf("m%05d.npy", i)
-	}
-	return out
-}
-
-// prepare makes dir hold exactly w's matrix files. It reuses files that a
-// previous scale wrote there for the same workload (as its stamp says and
-// their headers confirm), and otherwise generates them with gen, first
-// removing the matrices of an older stamp. Matrix files it did not write
-// are an error: run would read them too.
-func (w workload) prepare(dir string, stderr io.Writer) error {
-	var old workload
-	stamp := filepath.Join(dir, stampName)
-	if b, err := os.ReadFile(stamp); err == nil {
-		if json.Unmarshal(b, &old) != nil {
-			old = workload{}
-		}
-	}
-	ours := old.names()
-	want := w.names()
-	files, errs := matio.Expand([]string{dir})
-	if len(errs) > 0 && !errors.Is(errs[0], os.ErrNotExist) {
-		return errs[0]
-	}
-	for _, f := range files {
-		if name := filepath.Base(f); !slices.Contains(ours, name) && !slices.Contains(want, name) {
-			return fmt.Errorf("%s holds %s, which scale did not write and run would read: give an empty or new -dir", dir, name)
-		}
-	}
-	if old == w && w.holds(dir) {
-		fmt.Fprintf(stderr, "blasbatch scale: reusing the workload in %s\n", dir)
-		return nil
-	}
-	os.Remove(stamp)
-	for _, name := range ours {
-		if !slices.Contains(want, name) {
-			if err := os.Remove(filepath.Join(dir, name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return err
-			}
-		}
-	}
-	fmt.Fprintf(stderr, "blasbatch scale: writing %d random %d×%d matrices to %s\n", w.Count, w.Size, w.Size, dir)
-	if err := genWorkload(dir, w); err != nil {
+// prepareWorkload makes dir hold exactly w's matrix files: it reuses
+// them when gen's manifest says it wrote them for this workload and they
+// are unchanged, and otherwise writes them with gen, which refuses to write
+// over files it did not write. Matrix files in dir that are not the
+// workload's are an error: run would read them too.
+func prepareWorkload(dir string, w workload, stderr io.Writer) error {
+	if err := os.MkdirAll(dir, 0o777); err != nil {
 		return err
 	}
-	b, err := json.Marshal(w)
+	man, err := openManifest(dir)
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(stamp, append(b, '\n'), 0o644)
-}
-
-// holds reports whether every file of w is in dir with a header saying it
-// is one Size × Size matrix whose data is all there.
-func (w workload) holds(dir string) bool {
-	for _, name := range w.names() {
-		r, err := matio.Open(filepath.Join(dir, name))
-		if err != nil {
-			return false
-		}
-		it, err := r.Next()
-		_, end := r.Next()
-		r.Close()
-		if err != nil || it.Rows != w.Size || it.Cols != w.Size || end != io.EOF {
-			return false
+	want := w.names()
+	paths, _, _ := inputs.Expand([]string{dir}, inputs.Options{})
+	for _, p := range paths {
+		if name := filepath.Base(p); !slices.Contains(want, name) {
+			man.close()
+			return &refusedError{fmt.Sprintf("%s holds %s, which is not this workload's and run would read: give an empty or new -dir", inputs.Quote(dir), inputs.Quote(name))}
 		}
 	}
-	return true
+	if man.holds(w) {
+		man.close()
+		fmt.Fprintf(stderr, "blasbatch scale: reusing the workload in %s\n", inputs.Quote(dir))
+		return nil
+	}
+	man.close()
+	fmt.Fprintf(stderr, "blasbatch scale: writing %d random %d×%d matrices to %s\n", w.Count, w.Rows, w.Cols, inputs.Quote(dir))
+	return genDir(dir, w)
 }
 
-// genWorkload writes w's matrices into dir exactly as
-// "blasbatch gen -dir DIR -size S -count N -seed X" does, by running gen.
-func genWorkload(dir string, w workload) error {
-	var errb bytes.Buffer
-	args := []string{"-dir", dir, "-size", strconv.Itoa(w.Size), "-count", strconv.Itoa(w.Count), "-seed", strconv.FormatUint(w.Seed, 10)}
-	if code := cmdGen(args, io.Discard, &errb); code != exitOK {
-		return fmt.Errorf("generating the workload: %s", strings.TrimSpace(errb.String()))
+// selfExe is the blasbatch binary scale times: the one named by
+// $BLASBATCH_EXE if set (tests, where this process is the test binary),
+// else this program.
+func selfExe() (string, error) {
+	if exe := os.Getenv(exeEnv); exe != "" {
+		return exe, nil
 	}
-	return nil
+	return os.Executable()
 }

@@ -5,30 +5,28 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/blasbatch/blasbatch"
 	"go.uber.org/goleak"
 )
 
-// builtExe is the blasbatch binary the scale tests time: inside go test,
-// os.Executable is the test binary, which has no run command.
-var builtExe struct {
-	once sync.Once
-	dir  string // removed by TestMain
-	path string
-	err  error
-}
+// mainEnv makes the test binary a blasbatch binary: with it set, TestMain
+// runs the command line and exits, the helper-process pattern of os/exec's
+// tests, so the tests that need a real process (scale's timed runs, kills,
+// signals) need not build one. Lane processes need nothing: TestMain calls
+// blasbatch.LaneMain first, as main does.
+const mainEnv = "BLASBATCH_TEST_MAIN"
 
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if builtExe.dir != "" {
-		os.RemoveAll(builtExe.dir)
+	blasbatch.LaneMain()
+	if os.Getenv(mainEnv) == "1" {
+		os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 	}
+	code := m.Run()
 	if code == 0 {
 		if err := goleak.Find(); err != nil {
 			fmt.Fprintln(os.Stderr, "goleak:", err)
@@ -38,25 +36,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// useBuiltBlasbatch builds this package's binary once per test process and
-// points scale at it through BLASBATCH_EXE for the rest of the test.
+// useBuiltBlasbatch points scale (and startRun) at this test binary as a
+// blasbatch binary for the rest of the test.
 func useBuiltBlasbatch(t *testing.T) {
 	t.Helper()
-	builtExe.once.Do(func() {
-		builtExe.dir, builtExe.err = os.MkdirTemp("", "blasbatch-test-")
-		if builtExe.err != nil {
-			return
-		}
-		builtExe.path = filepath.Join(builtExe.dir, "blasbatch")
-		out, err := exec.Command("go", "build", "-o", builtExe.path, ".").CombinedOutput()
-		if err != nil {
-			builtExe.err = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if builtExe.err != nil {
-		t.Fatal(builtExe.err)
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
-	t.Setenv(exeEnv, builtExe.path)
+	t.Setenv(exeEnv, exe)
+	t.Setenv(mainEnv, "1")
 }
 
 // tableRow is one parsed row of scale's markdown table.
@@ -111,11 +100,11 @@ func parseTable(t *testing.T, out string) []tableRow {
 
 func usableCores(t *testing.T) int {
 	t.Helper()
-	h, err := probeHost()
+	h, err := blasbatch.ProbeHost()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h.usable.Limit
+	return h.Cores()
 }
 
 // TestScaleTable: a row for each split of the grid that fits the usable

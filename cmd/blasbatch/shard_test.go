@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/blasbatch/blasbatch/results"
 )
 
 func TestParseShard(t *testing.T) {
@@ -16,11 +18,11 @@ func TestParseShard(t *testing.T) {
 		i, n   int
 		err    bool
 	}{
-		{"", 0, nil, 0, 1, false},
+		{"", 0, nil, 0, 0, false}, // not sharded
 		{"3/16", 0, nil, 3, 16, false},
 		{"16/16", 0, nil, 0, 0, true},
 		{"x/2", 0, nil, 0, 0, true},
-		{"auto", 0, nil, 0, 1, false},
+		{"auto", 0, nil, 0, 0, false}, // outside Slurm and Kubernetes: not sharded
 		{"auto", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "5", "SLURM_ARRAY_TASK_MIN": "1", "SLURM_ARRAY_TASK_MAX": "8"}, 4, 8, false},
 		{"auto", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "2", "SLURM_ARRAY_TASK_COUNT": "4"}, 2, 4, false},
 		{"auto", 0, map[string]string{"SLURM_ARRAY_TASK_ID": "9", "SLURM_ARRAY_TASK_COUNT": "4"}, 0, 0, true},
@@ -28,11 +30,11 @@ func TestParseShard(t *testing.T) {
 		{"auto", 0, map[string]string{"JOB_COMPLETION_INDEX": "2"}, 0, 0, true},
 	} {
 		s, err := parseShard(c.flag, c.shards, env(c.env))
-		if (err != nil) != c.err || err == nil && (s.index != c.i || s.count != c.n) {
+		if (err != nil) != c.err || err == nil && (s.Index != c.i || s.Count != c.n) {
 			t.Errorf("%q %v: %+v %v; want %d/%d err=%v", c.flag, c.env, s, err, c.i, c.n, c.err)
 		}
 	}
-	if got := shardPath("out/results.jsonl", shard{index: 3, count: 16}); got != "out/results.shard-0003-of-0016.jsonl" {
+	if got := results.ShardPath("out/results.jsonl", 3, 16); got != "out/results.shard-0003-of-0016.jsonl" {
 		t.Errorf("shardPath: %s", got)
 	}
 }
@@ -61,7 +63,7 @@ func TestShardsCoverAndMerge(t *testing.T) {
 		if code != 0 {
 			t.Fatal(stderr)
 		}
-		recs := readJournal(t, shardPath(out, shard{index: i, count: 3}))
+		recs := readJournal(t, results.ShardPath(out, i, 3))
 		stackItems := 0
 		for _, r := range recs {
 			seen[r.Input]++
@@ -103,7 +105,7 @@ func TestShardsCoverAndMerge(t *testing.T) {
 	}
 
 	// A lost shard: merge says which, and which items, and exits 1.
-	os.Remove(shardPath(out, shard{index: 1, count: 3}))
+	os.Remove(results.ShardPath(out, 1, 3))
 	code, _, stderr = runCLI(t, "merge", "-jsonl", out, in)
 	if code != exitFailed || !strings.Contains(stderr, "shard 1 of 3: no file") || !strings.Contains(stderr, "no record in any shard") {
 		t.Fatalf("merge without shard 1: exit %d, %s", code, stderr)
@@ -156,7 +158,7 @@ func TestShardResume(t *testing.T) {
 			t.Fatal(stderr)
 		}
 	}
-	if n := len(readJournal(t, shardPath(out, shard{index: 1, count: 3}))); n != 4 {
+	if n := len(readJournal(t, results.ShardPath(out, 1, 3))); n != 4 {
 		t.Fatalf("shard 1 of 3 over 12 equal items holds %d records, want 4", n)
 	}
 }

@@ -1,0 +1,33 @@
+// Package blasbatch runs one dense linear algebra kernel over every matrix
+// of many files, on every core: it splits the cores between outer workers
+// (whole matrices at once, each pinned to its own core) and inner BLAS
+// threads (one matrix at once), choosing the split from the machine's
+// topology and, where asked, by measuring.
+//
+// A [Job] says what to compute and where the results go; [Run] runs it:
+//
+//	spec, _ := kernels.Lookup("svd")
+//	sum, err := blasbatch.Run(ctx, blasbatch.Job{
+//		Kernel:      spec,
+//		Inputs:      []string{"data/"},
+//		ResultsFile: "results.jsonl",
+//	})
+//
+// The data flows one way: the inputs (files and directories) are expanded
+// and their headers scanned, so every item's id and shape is known before
+// the first is computed (internal/inputs); the planner chooses the split
+// and its phases (internal/plan); each phase runs on lanes — goroutines of
+// this process, or worker processes of the same program (internal/lanes) —
+// where a reader decodes items ahead of the workers into bounded slabs;
+// each item goes through the kernel ([kernels.Worker]); its record (package
+// results) goes to the results file as its chunk finishes.
+//
+// Nothing is lost: the results file is locked for the run, validated before
+// a byte of it changes, and written a chunk of whole records at a time;
+// an interrupted run (ctx cancelled) finishes the items in flight, and a
+// run with Resume skips what the file records as ok. Every item is counted
+// once in the [Summary], whatever happened to it.
+//
+// A kernel of the caller's own is a [kernels.Spec]; to run it on worker
+// processes the program's main must call [LaneMain] with it first.
+package blasbatch

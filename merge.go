@@ -1,0 +1,89 @@
+package blasbatch
+
+import (
+	"context"
+
+	"github.com/blasbatch/blasbatch/internal/inputs"
+	"github.com/blasbatch/blasbatch/internal/safefile"
+	"github.com/blasbatch/blasbatch/kernels"
+	"github.com/blasbatch/blasbatch/matio"
+	"github.com/blasbatch/blasbatch/results"
+)
+
+// MergeJob describes the merge of a sharded run's results.
+type MergeJob struct {
+	// ResultsFile is the results file the shards were run with: its shard
+	// files are found beside it (results.FindShards) and the merged
+	// records written to it.
+	ResultsFile string
+	// Kernel is the run's kernel; the zero Spec takes the records' own.
+	Kernel kernels.Spec
+	// Inputs, when given, are the run's inputs (as Job.Inputs; Pairs for
+	// a pair kernel): every item of them must have a record, and records
+	// of other items are reported.
+	Inputs []string
+	Pairs  [][2]string
+	Read   matio.Options
+}
+
+// Merge joins the shard files of a sharded run into job.ResultsFile (see
+// results.Merge) and reports what is missing. The results file may not be
+// one of the inputs (an error wrapping ErrJob; nothing written).
+func Merge(ctx context.Context, job MergeJob) (results.MergeReport, error) {
+	opt := results.MergeOptions{Kernel: job.Kernel.Name}
+	if len(job.Inputs) > 0 || len(job.Pairs) > 0 {
+		spec := job.Kernel
+		if spec.Name == "" {
+			var rep results.MergeReport
+			// The kernel is the records' own: read it from the shards first.
+			shards, err := results.FindShards(job.ResultsFile)
+			if err != nil || len(shards) == 0 {
+				return results.Merge(job.ResultsFile, opt)
+			}
+			if spec, err = kernelOfShard(shards[0].Path); err != nil {
+				return rep, err
+			}
+		}
+		paths, ids, _ := inputs.Expand(job.Inputs, inputs.Options{Read: job.Read})
+		if id, err := safefile.Identity(job.ResultsFile); err == nil {
+			for _, in := range ids {
+				if in == id {
+					return results.MergeReport{}, jobErrf("the results file %s is one of the inputs: give the run's -jsonl FILE", inputs.Quote(job.ResultsFile))
+				}
+			}
+		}
+		set, err := inputs.Scan(ctx, paths, ids, spec.Pairwise, inputs.Options{Read: job.Read})
+		if err != nil {
+			return results.MergeReport{}, err
+		}
+		set.Append(inputs.ScanPairs(job.Pairs, inputs.Options{Read: job.Read}))
+		opt.Expected = []string{}
+		for _, f := range set.Files {
+			for _, run := range f.Runs {
+				for i := range run.Count {
+					opt.Expected = append(opt.Expected, run.ID(i))
+				}
+			}
+		}
+		opt.Kernel = spec.Name
+	}
+	return results.Merge(job.ResultsFile, opt)
+}
+
+// kernelOfShard is the kernel named by a shard file's first record.
+func kernelOfShard(path string) (kernels.Spec, error) {
+	f, err := openRead(path)
+	if err != nil {
+		return kernels.Spec{}, err
+	}
+	defer f.Close()
+	_, rec, err := results.NewDecoder(f).Next()
+	if err != nil {
+		return kernels.Spec{}, jobErrf("%s: %v", inputs.Quote(path), err)
+	}
+	spec, err := kernels.Lookup(rec.Kernel)
+	if err != nil {
+		return kernels.Spec{}, jobErrf("%s: %v (give -kernel)", inputs.Quote(path), err)
+	}
+	return spec, nil
+}

@@ -1,0 +1,376 @@
+package results
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/blasbatch/blasbatch/internal/safefile"
+)
+
+// SyncMode says when a Journal forces its records to disk.
+type SyncMode int
+
+const (
+	// SyncInterval syncs at most once a second, and at Close: the default.
+	SyncInterval SyncMode = iota
+	// SyncEvery syncs after every Write (every chunk of records).
+	SyncEvery
+	// SyncEnd syncs at Close only.
+	SyncEnd
+)
+
+// ParseSyncMode reads "interval", "every" or "end".
+func ParseSyncMode(s string) (SyncMode, error) {
+	switch s {
+	case "interval", "":
+		return SyncInterval, nil
+	case "every":
+		return SyncEvery, nil
+	case "end":
+		return SyncEnd, nil
+	}
+	return 0, fmt.Errorf("-sync %q: want every, interval or end", s)
+}
+
+func (m SyncMode) String() string {
+	return [...]string{"interval", "every", "end"}[m]
+}
+
+// syncInterval is how often SyncInterval forces records to disk.
+const syncInterval = time.Second
+
+// Errors of OpenJournal, each wrapped in a *JournalError naming the file.
+var (
+	// ErrLocked: another run holds the results file.
+	ErrLocked = errors.New("another blasbatch run is writing it")
+	// ErrNotResults: the file holds something other than records.
+	ErrNotResults = errors.New("not a blasbatch results file")
+	// ErrOtherKernel: resuming would mix the records of two kernels.
+	ErrOtherKernel = errors.New("another kernel's records")
+)
+
+// JournalError is a results file that cannot be used, and why.
+type JournalError struct {
+	Path string
+	// Line is the offending line's number (0 when the problem is not a line).
+	Line int
+	Err  error
+	// Detail says more (the line's start, the other kernel).
+	Detail string
+}
+
+func (e *JournalError) Error() string {
+	s := e.Path + ": " + e.Err.Error()
+	if e.Line > 0 {
+		s += fmt.Sprintf(" (line %d", e.Line)
+		if e.Detail != "" {
+			s += ": " + e.Detail
+		}
+		s += ")"
+	} else if e.Detail != "" {
+		s += " (" + e.Detail + ")"
+	}
+	return s
+}
+
+func (e *JournalError) Unwrap() error { return e.Err }
+
+// JournalOptions say how a results file is opened.
+type JournalOptions struct {
+	// Resume keeps the file's records: the items they record as ok are
+	// done, and new records are appended after a torn last line is cut.
+	// Without it the file is replaced (emptied) by Begin, and only a file
+	// that is empty or whose first line is a record may be.
+	Resume bool
+	// Kernel is the kernel of the run: with Resume, every record must be
+	// of it.
+	Kernel string
+	// Sync says when records are forced to disk (regular files only).
+	Sync SyncMode
+}
+
+// Journal is a run's results file. It is opened and validated before the
+// run plans ([OpenJournal]: nothing in the file changes yet), emptied or cut
+// after a torn line only when the run starts computing ([Journal.Begin]),
+// and written a chunk of whole records at a time. A regular file is held
+// under an exclusive lock (flock) from OpenJournal to Close, so a second run
+// on the same file fails at once with ErrLocked; other targets (/dev/null,
+// a pipe) are neither locked, validated nor emptied.
+//
+// Write may be called from several goroutines; each call is written whole.
+type Journal struct {
+	path    string
+	f       *os.File
+	regular bool
+	created bool // OpenJournal created the file (Abort removes it)
+	opt     JournalOptions
+
+	mu     sync.Mutex
+	begun  bool
+	last   time.Time
+	wrote  bool
+	closed bool
+
+	done   map[string]bool // ids recorded ok (Resume)
+	failed map[string]bool // ids recorded failed and never ok (Resume)
+	whole  int64           // bytes of whole lines
+	torn   int64           // bytes of a torn last line
+	id     safefile.ID
+}
+
+// OpenJournal opens path for a run's records, taking its lock and checking
+// what it holds, without changing a byte of it. A path that does not exist
+// is created (empty; Abort removes it again). Errors are *JournalError
+// wrapping ErrLocked, ErrNotResults or ErrOtherKernel, or the file
+// system's error.
+func OpenJournal(path string, opt JournalOptions) (*Journal, error) {
+	j := &Journal{path: path, opt: opt, done: map[string]bool{}, failed: map[string]bool{}, last: time.Now()}
+	jerr := func(err error, line int, detail string) error {
+		return &JournalError{Path: path, Line: line, Err: err, Detail: detail}
+	}
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if err != nil {
+			return nil, jerr(unwrapPath(err), 0, "")
+		}
+		j.f, j.regular, j.created = f, true, true
+	case err != nil:
+		return nil, jerr(unwrapPath(err), 0, "")
+	case fi.IsDir():
+		return nil, jerr(syscall.EISDIR, 0, "")
+	case fi.Mode().IsRegular():
+		f, err := os.OpenFile(path, os.O_RDWR, 0)
+		if err != nil {
+			return nil, jerr(unwrapPath(err), 0, "")
+		}
+		j.f, j.regular = f, true
+	default:
+		// A device or a pipe: written through, never locked or read.
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		if err != nil {
+			return nil, jerr(unwrapPath(err), 0, "")
+		}
+		j.f = f
+		return j, nil
+	}
+	if err := safefile.TryLock(j.f); err != nil {
+		j.f.Close()
+		if errors.Is(err, safefile.ErrLocked) {
+			return nil, jerr(ErrLocked, 0, "wait for it to finish, or give another -jsonl FILE")
+		}
+		return nil, jerr(err, 0, "")
+	}
+	if st, err := j.f.Stat(); err == nil {
+		j.id, _ = safefile.IdentityOf(st)
+	}
+	if err := j.load(); err != nil {
+		j.release()
+		return nil, err
+	}
+	return j, nil
+}
+
+// load reads what the file holds: with Resume every line, else the first.
+func (j *Journal) load() error {
+	if !j.opt.Resume {
+		return j.checkFirstLine()
+	}
+	d := NewDecoder(io.NewSectionReader(j.f, 0, 1<<62))
+	for {
+		ln, rec, err := d.Next()
+		if err == io.EOF {
+			j.torn = d.Torn
+			return nil
+		}
+		if err != nil {
+			if ln.N == 0 {
+				return &JournalError{Path: j.path, Err: err}
+			}
+			return &JournalError{Path: j.path, Line: ln.N, Err: ErrNotResults, Detail: quoteStart(ln.Raw) + "; not resuming into it"}
+		}
+		j.whole = ln.Offset + ln.Len
+		if rec.Kernel != j.opt.Kernel {
+			return &JournalError{Path: j.path, Line: ln.N, Err: ErrOtherKernel,
+				Detail: fmt.Sprintf("it holds %s records; resuming with -kernel %s would mix them", rec.Kernel, j.opt.Kernel)}
+		}
+		if rec.OK {
+			j.done[rec.Input] = true
+			delete(j.failed, rec.Input)
+		} else if !j.done[rec.Input] {
+			j.failed[rec.Input] = true
+		}
+	}
+}
+
+// checkFirstLine allows a fresh run to replace the file only when it is
+// empty or starts with a record (a whole first line, or a record cut short
+// by a kill: a line that decodes once closed is not required then, since
+// a torn record cannot decode; it must at least start like one).
+func (j *Journal) checkFirstLine() error {
+	br := bufio.NewReaderSize(io.NewSectionReader(j.f, 0, 1<<62), 64<<10)
+	var line []byte
+	for {
+		frag, err := br.ReadSlice('\n')
+		line = append(line, frag...)
+		if err == bufio.ErrBufferFull {
+			continue
+		}
+		if err != nil && err != io.EOF {
+			return &JournalError{Path: j.path, Err: err}
+		}
+		break
+	}
+	if len(line) == 0 {
+		return nil
+	}
+	whole := line[len(line)-1] == '\n'
+	if _, err := Decode(line); err == nil || !whole && bytes.HasPrefix(line, []byte(recordStart)) {
+		return nil
+	}
+	return &JournalError{Path: j.path, Line: 1, Err: ErrNotResults, Detail: quoteStart(bytes.TrimRight(line, "\r\n")) + "; refusing to replace it (remove it, or give another -jsonl FILE)"}
+}
+
+// recordStart is how every record the Encoder writes begins.
+const recordStart = `{"input":`
+
+// quoteStart quotes the first 60 bytes of a line for a message.
+func quoteStart(b []byte) string {
+	s := string(b)
+	if len(s) > 60 {
+		s = s[:60] + "…"
+	}
+	return fmt.Sprintf("%q", s)
+}
+
+// Path is the file's path as given.
+func (j *Journal) Path() string { return j.path }
+
+// Regular reports whether the journal is a regular file (locked, resumable).
+func (j *Journal) Regular() bool { return j.regular }
+
+// Identity is the file's identity (device and inode), for telling whether an
+// input is the results file; false for a target that is not a regular file.
+func (j *Journal) Identity() (safefile.ID, bool) { return j.id, j.regular }
+
+// Done reports whether an earlier run recorded item id as ok (Resume).
+func (j *Journal) Done(id string) bool { return j.done[id] }
+
+// Failed reports whether an earlier run recorded item id as failed, and
+// never as ok (Resume).
+func (j *Journal) Failed(id string) bool { return j.failed[id] }
+
+// Torn is the length of a torn last line the file holds (Resume: Begin cuts
+// it).
+func (j *Journal) Torn() int64 { return j.torn }
+
+// Begin makes the file ready for the run's records: empties it (no
+// Resume) or cuts a torn last line (Resume), then appends. Call it once,
+// when everything that can fail before the first record has succeeded.
+func (j *Journal) Begin() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.begun {
+		return nil
+	}
+	j.begun = true
+	if !j.regular {
+		return nil
+	}
+	size := int64(0)
+	if j.opt.Resume {
+		size = j.whole
+	}
+	if err := j.f.Truncate(size); err != nil {
+		return &JournalError{Path: j.path, Err: unwrapPath(err)}
+	}
+	if _, err := j.f.Seek(size, io.SeekStart); err != nil {
+		return &JournalError{Path: j.path, Err: unwrapPath(err)}
+	}
+	return nil
+}
+
+// Write writes whole records (Begin is called first if it was not) and
+// forces them to disk as the Sync mode says.
+func (j *Journal) Write(p []byte) (int, error) {
+	if err := j.Begin(); err != nil {
+		return 0, err
+	}
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return 0, fs.ErrClosed
+	}
+	n, err := j.f.Write(p)
+	j.wrote = j.wrote || n > 0
+	if err == nil && j.regular && (j.opt.Sync == SyncEvery || j.opt.Sync == SyncInterval && time.Since(j.last) >= syncInterval) {
+		err = j.f.Sync()
+		j.last = time.Now()
+	}
+	if err != nil {
+		err = &JournalError{Path: j.path, Err: unwrapPath(err)}
+	}
+	return n, err
+}
+
+// Close syncs a regular file, releases its lock and closes it. Calling it
+// again does nothing.
+func (j *Journal) Close() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return nil
+	}
+	j.closed = true
+	var err error
+	if j.regular && j.begun {
+		err = j.f.Sync()
+	}
+	if e := j.release(); err == nil {
+		err = e
+	}
+	if err != nil {
+		return &JournalError{Path: j.path, Err: unwrapPath(err)}
+	}
+	return nil
+}
+
+// Abort gives the file up before the run began: nothing in it has changed,
+// and a file OpenJournal created is removed again.
+func (j *Journal) Abort() {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.closed {
+		return
+	}
+	j.closed = true
+	if j.created && !j.wrote {
+		os.Remove(j.path)
+	}
+	j.release()
+}
+
+func (j *Journal) release() error {
+	if j.regular {
+		safefile.Unlock(j.f)
+	}
+	return j.f.Close()
+}
+
+// unwrapPath drops an *fs.PathError, whose path JournalError repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}

@@ -1,0 +1,324 @@
+package results
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/blasbatch/blasbatch/kernels"
+)
+
+func recordLines(kernel string, ids ...string) string {
+	enc := Encoder{Kernel: kernel, Field: "s"}
+	var b []byte
+	for _, id := range ids {
+		if strings.HasPrefix(id, "!") {
+			b = enc.AppendFailure(b, id[1:], 2, 2, "broken")
+			continue
+		}
+		b = enc.AppendOK(b, id, 2, 2, kernels.Result{Values: []float64{1, 2}}, 0.5)
+	}
+	return string(b)
+}
+
+func writeFile(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// TestJournalRefusesWithoutChanging: a file that is not a results file is
+// refused — fresh or resumed — and left byte-identical, its unterminated
+// last line included; so is a file of another kernel on resume.
+func TestJournalRefusesWithoutChanging(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, body string
+		resume     bool
+		want       error
+	}{
+		{"notes", "my notes\nabout the data, no newline at the end", false, ErrNotResults},
+		{"notes-resume", "my notes\nabout the data, no newline at the end", true, ErrNotResults},
+		{"json-not-record", `{"a":1}` + "\n", false, ErrNotResults},
+		{"blank-first", "\n" + recordLines("svd", "x"), false, ErrNotResults},
+		{"record-then-junk", recordLines("svd", "x") + "junk\n" + recordLines("svd", "y"), true, ErrNotResults},
+		{"one-torn-line-of-text", "hello", false, ErrNotResults},
+		{"other-kernel", recordLines("eigh", "x"), true, ErrOtherKernel},
+	} {
+		p := filepath.Join(dir, c.name)
+		writeFile(t, p, c.body)
+		j, err := OpenJournal(p, JournalOptions{Resume: c.resume, Kernel: "svd"})
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+			if j != nil {
+				j.Abort()
+			}
+			continue
+		}
+		var je *JournalError
+		if !errors.As(err, &je) || je.Path != p || !strings.Contains(err.Error(), p) {
+			t.Errorf("%s: error %q does not name the file", c.name, err)
+		}
+		if got := readFile(t, p); got != c.body {
+			t.Errorf("%s: the refused file changed: %q", c.name, got)
+		}
+	}
+}
+
+// TestJournalFresh: an empty file, a missing one and a results file are
+// accepted without a change until Begin; Begin empties; Abort leaves the
+// file as it was and removes one OpenJournal created.
+func TestJournalFresh(t *testing.T) {
+	dir := t.TempDir()
+	old := filepath.Join(dir, "old.jsonl")
+	body := recordLines("eigh", "a", "!b") + `{"input":"c","ker` // even of another kernel, torn
+	writeFile(t, old, body)
+	j, err := OpenJournal(old, JournalOptions{Kernel: "svd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if readFile(t, old) != body {
+		t.Fatal("OpenJournal changed the file")
+	}
+	j.Abort()
+	if readFile(t, old) != body {
+		t.Fatal("Abort changed the file")
+	}
+
+	j, err = OpenJournal(old, JournalOptions{Kernel: "svd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Begin(); err != nil {
+		t.Fatal(err)
+	}
+	if readFile(t, old) != "" {
+		t.Fatal("Begin did not empty the file")
+	}
+	rec := recordLines("svd", "z")
+	if _, err := j.Write([]byte(rec)); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, old); got != rec {
+		t.Fatalf("file holds %q", got)
+	}
+
+	created := filepath.Join(dir, "new.jsonl")
+	j, err = OpenJournal(created, JournalOptions{Kernel: "svd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Abort()
+	if _, err := os.Stat(created); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Abort left the file it created: %v", err)
+	}
+}
+
+// TestJournalResume: the earlier records say what is done and what failed
+// (an ok after a failure wins); a torn last line is cut only by Begin; new
+// records are appended.
+func TestJournalResume(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "r.jsonl")
+	whole := recordLines("svd", "a", "!b", "!c", "c")
+	torn := `{"input":"d","kernel":"svd","ro`
+	writeFile(t, p, whole+torn)
+	j, err := OpenJournal(p, JournalOptions{Resume: true, Kernel: "svd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !j.Done("a") || j.Done("b") || !j.Failed("b") || !j.Done("c") || j.Failed("c") || j.Done("d") || j.Torn() != int64(len(torn)) {
+		t.Fatalf("done a=%v b=%v c=%v, failed b=%v c=%v, torn %d", j.Done("a"), j.Done("b"), j.Done("c"), j.Failed("b"), j.Failed("c"), j.Torn())
+	}
+	if readFile(t, p) != whole+torn {
+		t.Fatal("OpenJournal cut before Begin")
+	}
+	more := recordLines("svd", "d")
+	if _, err := j.Write([]byte(more)); err != nil {
+		t.Fatal(err)
+	}
+	j.Close()
+	if got := readFile(t, p); got != whole+more {
+		t.Fatalf("after resume: %q", got)
+	}
+}
+
+// TestJournalLocked: a second journal on a file another holds fails at
+// once with ErrLocked and changes nothing; after Close it opens.
+func TestJournalLocked(t *testing.T) {
+	p := filepath.Join(t.TempDir(), "r.jsonl")
+	body := recordLines("svd", "a")
+	writeFile(t, p, body)
+	j, err := OpenJournal(p, JournalOptions{Kernel: "svd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenJournal(p, JournalOptions{Kernel: "svd"}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v, want ErrLocked", err)
+	}
+	if _, err := OpenJournal(p, JournalOptions{Kernel: "svd", Resume: true}); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open with resume: %v, want ErrLocked", err)
+	}
+	if readFile(t, p) != body {
+		t.Fatal("the refused open changed the file")
+	}
+	j.Abort()
+	j, err = OpenJournal(p, JournalOptions{Kernel: "svd"})
+	if err != nil {
+		t.Fatalf("after Abort: %v", err)
+	}
+	j.Close()
+}
+
+// TestJournalDevice: /dev/null is written through: not locked, not
+// validated, never emptied or replaced.
+func TestJournalDevice(t *testing.T) {
+	fi, err := os.Stat(os.DevNull)
+	if err != nil || fi.Mode()&fs.ModeCharDevice == 0 {
+		t.Skipf("%s is not a character device here", os.DevNull)
+	}
+	a, err := OpenJournal(os.DevNull, JournalOptions{Kernel: "svd"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := OpenJournal(os.DevNull, JournalOptions{Kernel: "svd"})
+	if err != nil {
+		t.Fatalf("a device is not locked: %v", err)
+	}
+	if a.Regular() {
+		t.Fatal("/dev/null taken for a regular file")
+	}
+	if _, err := a.Write([]byte(recordLines("svd", "x"))); err != nil {
+		t.Fatal(err)
+	}
+	a.Close()
+	b.Close()
+	if fi, err := os.Stat(os.DevNull); err != nil || fi.Mode()&fs.ModeCharDevice == 0 {
+		t.Fatalf("/dev/null is no longer a device: %v %v", fi.Mode(), err)
+	}
+}
+
+func TestShardNames(t *testing.T) {
+	for _, c := range []struct {
+		path string
+		i, n int
+		want string
+	}{
+		{"out/results.jsonl", 3, 16, "out/results.shard-0003-of-0016.jsonl"},
+		{"res", 0, 2, "res.shard-0000-of-0002"},
+		{"r[1].jsonl", 1, 2, "r[1].shard-0001-of-0002.jsonl"},
+		{"a.b.c", 12345, 20000, "a.b.shard-12345-of-20000.c"},
+	} {
+		got := ShardPath(c.path, c.i, c.n)
+		if got != c.want {
+			t.Errorf("ShardPath(%q, %d, %d) = %q, want %q", c.path, c.i, c.n, got, c.want)
+		}
+		i, n, ok := ParseShardName(filepath.Base(c.path), filepath.Base(got))
+		if !ok || i != c.i || n != c.n {
+			t.Errorf("ParseShardName(%q) = %d, %d, %v", got, i, n, ok)
+		}
+	}
+	for _, name := range []string{
+		"r.shard-0003-of-0064.bak.jsonl", "r.shard-3-of-64.jsonl", "r.shard-0064-of-0064.jsonl",
+		"r.shard-0001-of-0002.jsonl.tmp", "x.shard-0001-of-0002.jsonl", "r.shard-00001-of-0002.jsonl", "r.jsonl",
+	} {
+		if _, _, ok := ParseShardName("r.jsonl", name); ok {
+			t.Errorf("%q taken for a shard of r.jsonl", name)
+		}
+	}
+}
+
+// TestMerge: the merge of complete shards holds one record per item (the
+// ok one of a retried item); a missing shard, a torn last line, an item
+// computed ok twice, a failed item, an expected item without a record and a
+// record outside the expected set are each reported; shards of another
+// kernel or count are refused with nothing written.
+func TestMerge(t *testing.T) {
+	dir := t.TempDir()
+	res := filepath.Join(dir, "res.jsonl")
+	write := func(i, n int, body string) { writeFile(t, ShardPath(res, i, n), body) }
+	write(0, 3, recordLines("svd", "a", "!b", "b"))
+	write(1, 3, recordLines("svd", "c"))
+	write(2, 3, recordLines("svd", "d", "e"))
+	writeFile(t, filepath.Join(dir, "res.shard-0001-of-0003.bak.jsonl"), recordLines("svd", "c")) // not a shard
+	rep, err := Merge(res, MergeOptions{Expected: []string{"a", "b", "c", "d", "e"}})
+	if err != nil || !rep.Complete || rep.OK != 5 || rep.Failed != 0 || rep.Kernel != "svd" {
+		t.Fatalf("complete set: %+v %v", rep, err)
+	}
+	var ids []string
+	d := NewDecoder(strings.NewReader(readFile(t, res)))
+	for {
+		_, r, err := d.Next()
+		if err != nil {
+			break
+		}
+		if !r.OK {
+			t.Fatalf("merged a failure for %s", r.Input)
+		}
+		ids = append(ids, r.Input)
+	}
+	if strings.Join(ids, ",") != "a,b,c,d,e" {
+		t.Fatalf("merged %v", ids)
+	}
+
+	problem := func(rep MergeReport, want string) {
+		t.Helper()
+		for _, p := range rep.Problems {
+			if strings.Contains(p, want) {
+				return
+			}
+		}
+		t.Errorf("no problem mentions %q: %q", want, rep.Problems)
+	}
+	os.Remove(ShardPath(res, 1, 3))
+	write(2, 3, recordLines("svd", "d", "!e", "a", "x")+`{"input":"e","kernel":"s`)
+	rep, err = Merge(res, MergeOptions{Expected: []string{"a", "b", "c", "d", "e"}})
+	if err != nil || rep.Complete {
+		t.Fatalf("incomplete set merged as complete: %+v %v", rep, err)
+	}
+	problem(rep, "shard 1 of 3: no file")
+	problem(rep, "c: no record")
+	problem(rep, "torn last line")
+	problem(rep, "a: computed ok in two shards")
+	problem(rep, "e: failed")
+	problem(rep, "x: recorded, but not an item")
+
+	// Without expectations the torn line still makes it incomplete.
+	write(1, 3, recordLines("svd", "c"))
+	rep, err = Merge(res, MergeOptions{})
+	if err != nil || rep.Complete {
+		t.Fatalf("a torn shard merged as complete: %+v", rep)
+	}
+
+	before := readFile(t, res)
+	write(1, 3, recordLines("eigh", "c"))
+	if _, err := Merge(res, MergeOptions{}); !errors.Is(err, ErrMixed) {
+		t.Fatalf("another kernel's shard: %v", err)
+	}
+	write(1, 3, recordLines("svd", "c"))
+	write(0, 2, recordLines("svd", "q"))
+	if _, err := Merge(res, MergeOptions{}); !errors.Is(err, ErrMixed) {
+		t.Fatalf("two shard counts: %v", err)
+	}
+	if readFile(t, res) != before {
+		t.Fatal("a refused merge wrote the results file")
+	}
+	if _, err := Merge(filepath.Join(dir, "none.jsonl"), MergeOptions{}); err == nil {
+		t.Fatal("no shards merged without an error")
+	}
+}
