@@ -96,7 +96,7 @@ func BenchmarkHadamard(b *testing.B) {
 				xs := make([][]float64, outer)
 				sums := make([]float64, outer)
 				for w := range outer {
-					ws[w] = spec.New(blas.Gonum{})
+					ws[w] = spec.NewWith(blas.Gonum{}, kernels.Options{})
 					xs[w] = make([]float64, n*n)
 					for i := range xs[w] {
 						xs[w][i] = 1
@@ -148,7 +148,7 @@ func BenchmarkMatmul(b *testing.B) {
 				blas.SetThreads(s[1])
 				ws := make([]kernels.PairWorker, s[0])
 				for w := range ws {
-					ws[w] = spec.New(impl).(kernels.PairWorker)
+					ws[w] = spec.NewWith(impl, kernels.Options{}).(kernels.PairWorker)
 				}
 				run := pinnedWorkers(b, s[0], sz.count, func(w, i int) {
 					if _, err := ws[w].RunPair(n, n, as[i], n, n, bs[i], false); err != nil {

@@ -73,10 +73,8 @@ type Spec struct {
 	// 100000×100000 C. nil for other kernels.
 	PairFlops     func(m, k, n int) float64
 	PairWorkspace func(m, k, n int) int64
-	// New returns a worker that runs the kernel with impl and the zero
-	// Options; it is NewWith(impl, Options{}).
-	New func(impl blas.LAPACK) Worker
-	// NewWith returns a worker that runs the kernel with impl and opt.
+	// NewWith returns a worker that runs the kernel with impl and opt; the
+	// engine constructs every worker through it, one per outer worker.
 	NewWith func(impl blas.LAPACK, opt Options) Worker
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -14,25 +15,71 @@ import (
 	"github.com/blasbatch/blasbatch/kernels/kerneltest"
 )
 
-// TestInputCopyOnlyWithFallback: the copy of the input that a fallback
-// restores is made only with Options.Fallback, whether or not the routine
-// fails, and then in one buffer the worker reuses.
+// TestInputCopyOnlyWithFallback: without Options.Fallback no kernel copies
+// its input: once a worker has seen a shape, another item of that shape
+// allocates far less than a copy of the matrix would take — nothing at all
+// through OpenBLAS, a few pivot arrays through gonum's LAPACK — for every
+// kernel. With Fallback the SVD kernels (the ones with a second driver)
+// keep their copy in one buffer the worker reuses.
 func TestInputCopyOnlyWithFallback(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
-	for _, spec := range kernels.All() {
-		for _, info := range []int{0, 7} {
-			f := &kerneltest.Failing{LAPACK: blas.Gonum{}, DgesddInfo: info, DgesvdInfo: info}
-			for _, w := range []kernels.Worker{spec.New(f), spec.NewWith(f, kernels.Options{})} {
-				for range 2 {
-					w.Run(8, 5, kerneltest.Random(rng, 8, 5, 5), true)
-				}
-				if c := kernels.InputCopy(w); c != nil {
-					t.Fatalf("%s, info=%d: without fallback the worker copied its input (%d elements)", spec.Name, info, len(c))
+	const n = 32
+	spd := func() []float64 {
+		a := kerneltest.Random(rng, n, n, n)
+		g := make([]float64, n*n)
+		for i := range n {
+			for j := range n {
+				for k := range n {
+					g[i*n+j] += a[i*n+k] * a[j*n+k]
 				}
 			}
-			if spec.Field != "singular_values" {
-				continue // only the SVD kernels have a second driver to fall back to
+			g[i*n+i] += n
+		}
+		return g
+	}
+	for _, impl := range []blas.LAPACK{blas.Default(), blas.Gonum{}} {
+		for _, spec := range kernels.All() {
+			w := spec.NewWith(impl, kernels.Options{})
+			a, b := spd(), spd()
+			buf, buf2 := make([]float64, n*n), make([]float64, n*n)
+			run := func() {
+				copy(buf, a)
+				var err error
+				if pw, ok := w.(kernels.PairWorker); ok {
+					copy(buf2, b)
+					_, err = pw.RunPair(n, n, buf, n, n, buf2, false)
+				} else {
+					_, err = w.Run(n, n, buf, false)
+				}
+				if err != nil {
+					t.Fatalf("%s: %v", spec.Name, err)
+				}
 			}
+			run() // sizes the workspace
+			var m0, m1 runtime.MemStats
+			runtime.ReadMemStats(&m0)
+			const items = 10
+			for range items {
+				run()
+			}
+			runtime.ReadMemStats(&m1)
+			perItem := (m1.TotalAlloc - m0.TotalAlloc) / items
+			limit := uint64(8 * n * n / 4) // a quarter of a copy
+			if _, gonum := impl.(blas.Gonum); !gonum {
+				limit = 0
+			}
+			if perItem > limit {
+				t.Errorf("%T %s: %d bytes allocated per item of a shape the worker knows (a copy is %d): a copy of the input or new workspace", impl, spec.Name, perItem, 8*n*n)
+			}
+			if c := kernels.InputCopy(w); c != nil {
+				t.Errorf("%T %s: without fallback the worker copied its input (%d elements)", impl, spec.Name, len(c))
+			}
+		}
+	}
+	for _, info := range []int{0, 7} {
+		f := &kerneltest.Failing{LAPACK: blas.Gonum{}, DgesddInfo: info, DgesvdInfo: info}
+		for _, name := range []string{"svd", "svdvals"} {
+			spec, _ := kernels.Lookup(name)
 			w := spec.NewWith(f, kernels.Options{Fallback: true})
 			var first *float64
 			for _, sh := range [][2]int{{8, 5}, {8, 5}, {3, 4}, {8, 5}} {

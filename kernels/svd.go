@@ -120,10 +120,9 @@ func workName(qr, fallback bool) string {
 	return "the dgesdd workspace (LWORK)"
 }
 
-// with sets s.NewWith to newWith and s.New to newWith with the zero Options.
+// with sets s.NewWith to newWith.
 func (s Spec) with(newWith func(blas.LAPACK, Options) Worker) Spec {
 	s.NewWith = newWith
-	s.New = func(impl blas.LAPACK) Worker { return newWith(impl, Options{}) }
 	return s
 }
 

@@ -24,4 +24,3 @@ func TestLaneCPUs(t *testing.T) {
 		t.Fatal("64 CPUs handed out of 32")
 	}
 }
-

@@ -383,7 +383,7 @@ func EigenKernels(t *testing.T, impl blas.LAPACK, tol float64) {
 	if eigh.Field != "eigenvalues" || eigh.Pairs || eig.Field != "eigenvalues" || !eig.Pairs {
 		t.Fatalf("fields: eigh %q pairs=%v, eig %q pairs=%v", eigh.Field, eigh.Pairs, eig.Field, eig.Pairs)
 	}
-	we, wg := eigh.New(impl), eig.New(impl)
+	we, wg := eigh.NewWith(impl, kernels.Options{}), eig.NewWith(impl, kernels.Options{})
 	complexSave := outputHas("Imag") && outputHas("Fortran")
 	for rep := range 2 {
 		for _, n := range EigenSizes {
@@ -509,7 +509,7 @@ func EighSymmetrize(t *testing.T, impl blas.LAPACK, tol float64) {
 		t.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(37, 38))
-	w, ref := spec.NewWith(impl, opt), spec.New(impl)
+	w, ref := spec.NewWith(impl, opt), spec.NewWith(impl, kernels.Options{})
 	for _, n := range EigenSizes {
 		a := Random(rng, n, n, n)
 		sym := make([]float64, n*n)
@@ -559,7 +559,7 @@ func EigenAgree(t *testing.T, a, b blas.LAPACK, rtol float64) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wa, wb := spec.New(a), spec.New(b)
+		wa, wb := spec.NewWith(a, kernels.Options{}), spec.NewWith(b, kernels.Options{})
 		for _, n := range EigenSizes {
 			var x []float64
 			if kname == "eigh" {

@@ -370,7 +370,7 @@ func FactorKernels(t *testing.T, impl blas.LAPACK, tol float64) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		return s.New(impl)
+		return s.NewWith(impl, kernels.Options{})
 	}
 	chol, inv, det, qr := spec("chol"), spec("inv"), spec("det"), spec("qr")
 	for rep := range 2 {
@@ -609,7 +609,7 @@ func FactorAgree(t *testing.T, a, b blas.LAPACK, rtol float64) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wa, wb := spec.New(a), spec.New(b)
+		wa, wb := spec.NewWith(a, kernels.Options{}), spec.NewWith(b, kernels.Options{})
 		shapes := Shapes
 		if kname != "qr" {
 			shapes = nil

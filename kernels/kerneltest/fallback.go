@@ -96,7 +96,7 @@ func Fallback(t *testing.T, impl blas.LAPACK, tol float64) {
 	for _, spec := range svdKernels() {
 		f := &Failing{LAPACK: impl}
 		// Which routine the kernel calls: watch it run.
-		if _, err := spec.New(f).Run(3, 2, Random(rng, 3, 2, 2), false); err != nil || len(f.Calls) != 1 {
+		if _, err := spec.NewWith(f, kernels.Options{}).Run(3, 2, Random(rng, 3, 2, 2), false); err != nil || len(f.Calls) != 1 {
 			t.Fatalf("%s/%s: clean run: %v, calls %v", impl.Name(), spec.Name, err, f.Calls)
 		}
 		first := f.Calls[0]
@@ -104,7 +104,7 @@ func Fallback(t *testing.T, impl blas.LAPACK, tol float64) {
 		prefix := fmt.Sprintf("%s/%s(%s)", impl.Name(), spec.Name, first)
 
 		// Without fallback: the first routine's error, and nothing else runs.
-		for _, w := range []kernels.Worker{spec.New(f), spec.NewWith(f, kernels.Options{})} {
+		for _, w := range []kernels.Worker{spec.NewWith(f, kernels.Options{}), spec.NewWith(f, kernels.Options{})} {
 			f.Calls = nil
 			f.fail(first, 7)
 			_, err := w.Run(4, 3, Random(rng, 4, 3, 3), true)

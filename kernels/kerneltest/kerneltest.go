@@ -225,7 +225,7 @@ func Kernels(t *testing.T, impl blas.LAPACK, tol float64) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, spec := range svdKernels() {
 		for _, opt := range []kernels.Options{{}, {Fallback: true}} {
-			w := spec.New(impl) // New is NewWith with the zero Options
+			w := spec.NewWith(impl, kernels.Options{}) 
 			if opt.Fallback {
 				w = spec.NewWith(impl, opt)
 			}
@@ -296,7 +296,7 @@ func checkResult(t *testing.T, name string, spec kernels.Spec, res kernels.Resul
 func Agree(t *testing.T, a, b blas.LAPACK, rtol float64) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	for _, spec := range svdKernels() {
-		wa, wb := spec.New(a), spec.New(b)
+		wa, wb := spec.NewWith(a, kernels.Options{}), spec.NewWith(b, kernels.Options{})
 		for _, sh := range Shapes {
 			m, n := sh[0], sh[1]
 			x := Random(rng, m, n, n)

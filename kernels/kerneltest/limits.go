@@ -97,7 +97,7 @@ func Limits(t *testing.T, impl blas.LAPACK) {
 	}
 
 	// matmul: b's dimensions, b too short, and a C no allocation holds.
-	mm := prodLookup(t, "matmul").New(impl).(kernels.PairWorker)
+	mm := prodLookup(t, "matmul").NewWith(impl, kernels.Options{}).(kernels.PairWorker)
 	a3 := Random(rng, 3, 3, 3)
 	_, err := mm.RunPair(3, 3, a3, 3, 1<<31, nil, false)
 	checkTooLarge(t, impl.Name()+"/matmul b 3×2³¹", err, "b's cols", true)

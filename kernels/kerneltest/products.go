@@ -337,7 +337,7 @@ func prodCheckRefused(t *testing.T, name string, run func(a []float64) error, ro
 func ProductKernels(t *testing.T, impl blas.LAPACK, tol float64) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	p := Poisoning{LAPACK: impl}
-	gram := prodLookup(t, "gram").New(p)
+	gram := prodLookup(t, "gram").NewWith(p, kernels.Options{})
 	for rep := range 2 {
 		for _, sh := range append(Shapes, [2]int{200, 3}, [2]int{3, 200}) {
 			m, n := sh[0], sh[1]
@@ -383,7 +383,7 @@ func ProductKernels(t *testing.T, impl blas.LAPACK, tol float64) {
 	prodCheckRefused(t, impl.Name()+"/gram", func(a []float64) error { _, err := gram.Run(4, 5, a, false); return err }, 4, 5, rng)
 
 	// matmul on pairs.
-	mm, ok := prodLookup(t, "matmul").New(p).(kernels.PairWorker)
+	mm, ok := prodLookup(t, "matmul").NewWith(p, kernels.Options{}).(kernels.PairWorker)
 	if !ok {
 		t.Fatalf("matmul's worker is not a kernels.PairWorker")
 	}
@@ -476,7 +476,7 @@ func Hadamard(t *testing.T) {
 		}
 	}
 	// The kernel as registered: 100 squarings.
-	w := prodLookup(t, "hadamard").New(blas.Gonum{})
+	w := prodLookup(t, "hadamard").NewWith(blas.Gonum{}, kernels.Options{})
 	a := make([]float64, 6*7)
 	var ones float64
 	for i := range a {

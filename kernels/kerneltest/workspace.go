@@ -262,7 +262,7 @@ func pairWorkspace(t *testing.T, impl blas.LAPACK, spec kernels.Spec, rng *rand.
 		rows = append(rows, WorkspaceRow{Impl: impl.Name(), Kernel: spec.Name, Shape: fmt.Sprintf("%d×%d·%d×%d", m, k, k, n), Measured: worst, Estimate: est})
 	}
 	// One matrix alone is refused before anything is allocated.
-	w := spec.New(impl)
+	w := spec.NewWith(impl, kernels.Options{})
 	a := Random(rng, 3, 3, 3)
 	var err error
 	if got, _ := Allocated(func() { _, err = w.Run(3, 3, a, false) }); !errors.Is(err, kernels.ErrNeedsPair) || got != 0 {
