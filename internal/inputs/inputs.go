@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -131,9 +132,10 @@ func (s *Set) Todo() int {
 // Expand turns arguments (files and directories) into the paths of input
 // files, in order: a directory stands for its regular files (sorted by
 // name; with AnyFile every one, else those matio reads by name; names
-// starting with '.' never), recursively with Recursive. A file named twice
-// — by any path: relative, absolute, through a symlink or a hard link — is
-// kept once, at its first place, with a warning. Entries of a directory
+// starting with '.' never), recursively with Recursive (following links
+// to directories, but not one back to a directory being listed). A file
+// named twice — by any path: relative, absolute, through a symlink or a
+// hard link — is kept once, at its first place, with a warning. Entries of a directory
 // that are not regular files (named pipes, sockets, devices) are skipped
 // with a warning that counts them; an argument that is one is kept, so
 // that its item fails saying so. A missing argument is kept too (its item
@@ -161,8 +163,19 @@ func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warn
 		ids = append(ids, id)
 	}
 	skipped := map[string]int{}
-	var walk func(dir string)
-	walk = func(dir string) {
+	var inside []safefile.ID // the directories being listed, outermost first
+	var walk func(dir string, dfi fs.FileInfo)
+	walk = func(dir string, dfi fs.FileInfo) {
+		// A link back to a directory being listed (d/loop -> ..) would
+		// list it again, a level deeper each time, until the system
+		// refuses the path (ELOOP): its files are listed already.
+		if id, ok := safefile.IdentityOf(dfi); ok {
+			if slices.Contains(inside, id) {
+				return
+			}
+			inside = append(inside, id)
+			defer func() { inside = inside[:len(inside)-1] }()
+		}
 		entries, err := os.ReadDir(dir)
 		if err != nil {
 			add(dir, nil) // fails on opening, naming the directory
@@ -184,7 +197,7 @@ func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warn
 			switch {
 			case fi.IsDir():
 				if opt.Recursive {
-					walk(p)
+					walk(p, fi)
 				}
 			case !opt.AnyFile && !matio.Listed(name):
 			case !fi.Mode().IsRegular():
@@ -198,7 +211,7 @@ func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warn
 		fi, err := os.Stat(arg)
 		switch {
 		case err == nil && fi.IsDir():
-			walk(arg)
+			walk(arg, fi)
 		case err == nil:
 			add(arg, fi)
 		default:
