@@ -57,7 +57,11 @@ type File struct {
 // Run is a run of a file's items that share one shape: one 2-D array, a
 // 3-D stack, a pair, or one bad item (Err set, shape 0×0 unless known).
 type Run struct {
-	// ID0 is the first item's id; a stack's items are Prefix[i].
+	// ID0 is the first item's id. With Stack, ID0 ends in "[0]" and item
+	// i's id is ID0 with "[i]" for it (see ID). Scan sets Stack for a 3-D
+	// array of more than one item; a stack of one is one item whose id is
+	// ID0, as a 2-D array's is, since an id ending in "[0]" does not tell
+	// the two apart.
 	ID0   string `json:"id"`
 	Stack bool   `json:"stack,omitempty"`
 	// Rows, Cols is the shape (of the first matrix of a pair); Rows2,
@@ -85,6 +89,9 @@ type Span struct{ First, Count int }
 // Item returns the run and the index within it of the file's item i; ok is
 // false when the file has no item i.
 func (f *File) Item(i int) (Run, int, bool) {
+	if i < 0 {
+		return Run{}, 0, false
+	}
 	for _, r := range f.Runs {
 		if i < r.Count {
 			return r, i, true
@@ -244,8 +251,12 @@ func plural(n int, one, many string) string {
 // calls than in parsing). A file that cannot be opened is one bad item, as
 // is each bad item or member inside a file. pairwise makes each item a pair
 // (an .npz's members a and b). It stops early when ctx is cancelled, and
-// then returns ctx's error.
+// then returns ctx's error and no set; a ctx already done when Scan is
+// called (even with no paths) scans nothing.
 func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool, opt Options) (Set, error) {
+	if err := ctx.Err(); err != nil {
+		return Set{}, err
+	}
 	files := make([]File, len(paths))
 	next := make(chan int)
 	var wg sync.WaitGroup
@@ -273,6 +284,11 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 	var err error
 feed:
 	for i := range paths {
+		// Checked first: select picks at random among ready cases, and a
+		// waiting worker would often win over a done ctx.
+		if err = ctx.Err(); err != nil {
+			break
+		}
 		select {
 		case next <- i:
 		case <-ctx.Done():
@@ -301,15 +317,20 @@ func ScanPairs(pairs [][2]string, opt Options) Set {
 	return s
 }
 
-// Append adds the files of t to s.
+// Append adds the files of t to s and checks the ids of the whole set as
+// Scan does (an item of t whose id an item of s has fails, wrapping
+// ErrDuplicateID). It sets every file's Todo to all its items again: call
+// it before resume or sharding take items away.
 func (s *Set) Append(t Set) {
 	s.Files = append(s.Files, t.Files...)
 	s.Warnings = append(s.Warnings, t.Warnings...)
+	s.finish()
 }
 
-// finish counts items, sets Todo to every item, and fails items whose id
-// another item of the set already has.
+// finish fails items whose id another item of the set already has, then
+// counts items and sets Todo to every item.
 func (s *Set) finish() {
+	s.checkIDs()
 	for i := range s.Files {
 		f := &s.Files[i]
 		f.Items = 0
@@ -321,48 +342,87 @@ func (s *Set) finish() {
 			f.Todo = []Span{{0, f.Items}}
 		}
 	}
-	s.checkIDs()
 }
 
-// checkIDs makes every id of the set unique: an item whose id is already an
-// earlier item's (a file literally named "x.npy[3]" beside a stack x.npy)
-// fails, saying so, instead of being confused with it in resume and merge.
-// Ids within one file never repeat (matio makes .npz member ids unique).
+// ErrDuplicateID means an item's id is already another item's of the same
+// set (a file literally named "x.npy[3]" beside a stack x.npy, a 2-D
+// member "a[0].npy" beside a 3-D member "a.npy" of one archive): the item
+// fails rather than be confused with the other in resume and merge.
+var ErrDuplicateID = errors.New("duplicate item id")
+
+// checkIDs makes every id of the set unique. Items are taken in the set's
+// order, and the first to have an id keeps it: a later run holding an id
+// already taken — a 2-D item whose id is an earlier item's or falls in an
+// earlier stack's range, a stack one of whose ids is taken — becomes one
+// failed item (a whole stack too, since a run's items go together) wrapping
+// ErrDuplicateID, whose id is its own (its first item's) with the suffix
+// \#F, F the file's index in the set (then \#F\#2, ... if that is taken:
+// such an id ends in a digit, so it never falls in a stack's range), and
+// whose message names the file that holds the other item. This holds
+// within one file as well as across files: matio keeps an archive's
+// member ids apart (NAME\#k), but a member "a[0].npy" has the id of item 0
+// of a member "a.npy". Failed runs keep their shape.
 func (s *Set) checkIDs() {
 	type stack struct {
 		file, count int
 	}
-	single := map[string]int{} // id → file
-	stacks := map[string]stack{}
+	single := map[string]int{}   // the id of every 1-item run → the file that has it first
+	stacks := map[string]stack{} // a kept stack's prefix → its file and count
+	low := map[string][2]int{}   // prefix P → least i and its file, of kept 1-item ids P[i]
+	type clash struct{ file, run, other int }
+	var clashes []clash
 	for fi := range s.Files {
-		for _, r := range s.Files[fi].Runs {
+		for ri, r := range s.Files[fi].Runs {
 			if r.Stack {
-				stacks[strings.TrimSuffix(r.ID0, "[0]")] = stack{fi, r.Count}
-			}
-		}
-	}
-	for fi := range s.Files {
-		f := &s.Files[fi]
-		for ri := range f.Runs {
-			r := &f.Runs[ri]
-			if r.Stack {
+				p := strings.TrimSuffix(r.ID0, "[0]")
+				if st, ok := stacks[p]; ok {
+					clashes = append(clashes, clash{fi, ri, st.file})
+					continue
+				}
+				if l, ok := low[p]; ok && l[0] < r.Count {
+					clashes = append(clashes, clash{fi, ri, l[1]})
+					continue
+				}
+				stacks[p] = stack{fi, r.Count}
 				continue
 			}
-			other, dup := single[r.ID0]
-			if !dup {
-				if p, idx, ok := stackItem(r.ID0); ok {
-					if st, ok := stacks[p]; ok && st.file != fi && idx < st.count {
-						other, dup = st.file, true
-					}
-				}
-			}
-			if dup && other != fi {
-				*r = Run{ID0: r.ID0 + `\#` + strconv.Itoa(fi), Count: 1,
-					Err: &matio.Error{Path: f.Path, Err: fmt.Errorf("its id %s is also an item of %s: rename one of them", Quote(r.ID0), Quote(s.Files[other].Path))}}
+			if other, ok := single[r.ID0]; ok {
+				clashes = append(clashes, clash{fi, ri, other})
 				continue
 			}
 			single[r.ID0] = fi
+			if p, idx, ok := stackItem(r.ID0); ok {
+				if st, ok := stacks[p]; ok && idx < st.count {
+					clashes = append(clashes, clash{fi, ri, st.file})
+					continue
+				}
+				if l, ok := low[p]; !ok || idx < l[0] {
+					low[p] = [2]int{idx, fi}
+				}
+			}
 		}
+	}
+	for _, c := range clashes {
+		f := &s.Files[c.file]
+		r := &f.Runs[c.run]
+		id := r.ID0 + `\#` + strconv.Itoa(c.file)
+		for k := 2; ; k++ {
+			if _, taken := single[id]; !taken {
+				break
+			}
+			id = r.ID0 + `\#` + strconv.Itoa(c.file) + `\#` + strconv.Itoa(k)
+		}
+		single[id] = c.file
+		what := "its id " + r.ID0 + " is"
+		if r.Stack {
+			what = fmt.Sprintf("the ids of its %d items, %s to %s, include one that is", r.Count, r.ID(0), r.ID(r.Count-1))
+		}
+		where := "an item of " + Quote(s.Files[c.other].Path)
+		if c.other == c.file {
+			where = "another item of the same file"
+		}
+		*r = Run{ID0: id, Rows: r.Rows, Cols: r.Cols, Rows2: r.Rows2, Cols2: r.Cols2, Count: 1,
+			Err: &matio.Error{Path: f.Path, Err: fmt.Errorf("%w: %s already that of %s: rename one of them", ErrDuplicateID, what, where)}}
 	}
 }
 
@@ -433,7 +493,9 @@ func scanFile(p string, opt matio.Options) []Run {
 				n = 1 // cannot happen for a checked stack
 			}
 		}
-		runs = append(runs, Run{ID0: it.ID, Stack: strings.HasSuffix(it.ID, "[0]"), Rows: it.Rows, Cols: it.Cols, Count: n})
+		// A stack of one is not marked Stack (see Run): a member
+		// "a[0].npy" has the id of item 0 of a member "a.npy".
+		runs = append(runs, Run{ID0: it.ID, Stack: n > 1, Rows: it.Rows, Cols: it.Cols, Count: n})
 	}
 }
 
