@@ -312,7 +312,8 @@ func (r *reader) task(t *Task) {
 			r.failRest(t, n, changed(t.Path, "it no longer holds this item (truncated?)", nil))
 			return
 		case err != nil:
-			r.fail(id, exp.Rows, exp.Cols, err)
+			// The scan read this item's header: the file changed since.
+			r.fail(id, exp.Rows, exp.Cols, changed(t.Path, "it can no longer be read", err))
 			continue
 		case it.ID != id || it.Rows != exp.Rows || it.Cols != exp.Cols:
 			r.fail(id, exp.Rows, exp.Cols, changed(t.Path, fmt.Sprintf("item %d is now %s, %d×%d", t.First+n, it.ID, it.Rows, it.Cols), nil))
@@ -374,10 +375,10 @@ func (r *reader) pairTask(t *Task) {
 			r.failRest(t, n, changed(t.Path, "it no longer holds this pair", nil))
 			return
 		case errA != nil:
-			r.fail(id, exp.Rows, exp.Cols, errA)
+			r.fail(id, exp.Rows, exp.Cols, changed(t.Path, "it can no longer be read", errA))
 			continue
 		case errB != nil:
-			r.fail(id, exp.Rows, exp.Cols, errB)
+			r.fail(id, exp.Rows, exp.Cols, changed(t.PairWith, "it can no longer be read", errB))
 			continue
 		case ia.Rows != exp.Rows || ia.Cols != exp.Cols || ib.Rows != exp.Rows2 || ib.Cols != exp.Cols2:
 			r.fail(id, exp.Rows, exp.Cols, changed(t.Path, "the pair's shapes changed", nil))
