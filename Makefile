@@ -14,7 +14,7 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 # reference LAPACKE on top of it, NumPy for the interoperability tests and
 # the anchors, hyperfine for the measurement scripts.
 DEB_PACKAGES := build-essential pkg-config libopenblas-dev liblapacke-dev \
-                python3 python3-numpy python3-joblib hyperfine time bc
+                python3 python3-numpy python3-scipy python3-joblib parallel hyperfine time bc
 
 .PHONY: help deps build test test-short test-purego test-slurm lint bench demo anchor docker-check clean
 

@@ -34,6 +34,13 @@ type Job struct {
 	// Read is how inputs are opened (the shape of raw .f64 files).
 	Read matio.Options
 
+	// Command, when not nil, is the user's own analysis, run on every
+	// input file instead of Kernel (blasbatch exec): any file is an
+	// item, and its record holds what the command printed or the
+	// function returned. Recursive descends into directories.
+	Command   *Command
+	Recursive bool
+
 	// Outer and Inner force the split: Outer items at once, each with
 	// Inner BLAS threads. 0 lets the planner choose (either or both).
 	Outer, Inner int
@@ -92,6 +99,48 @@ type Job struct {
 	// LaneExe is the program worker processes run; "" means this one
 	// (os.Executable), which must call LaneMain first.
 	LaneExe string
+}
+
+// Command is the user's own analysis: a command started for each item, a
+// persistent worker speaking lines, or a Python function. Every lane runs
+// it with the BLAS and OpenMP thread variables (OMP_NUM_THREADS,
+// OPENBLAS_NUM_THREADS, MKL_NUM_THREADS, BLIS_NUM_THREADS,
+// VECLIB_MAXIMUM_THREADS, NUMEXPR_NUM_THREADS) set to its inner count,
+// BLASBATCH_LANE and BLASBATCH_CPUS set, and already pinned to its CPUs,
+// which every process it starts inherits.
+type Command struct {
+	// Args is the command and its arguments. Without Worker it is started
+	// once per item: {} stands for the item's path, {/} its base name,
+	// {.} the path without its extension, {/.} the base name without it,
+	// {//} its directory; with none of them the path is appended. Its
+	// standard output is the record's result (a JSON value as it is, other
+	// text as a string); a non-zero exit or a signal fails the item.
+	Args []string
+	// Worker starts Args once per lane and keeps it: blasbatch writes one
+	// item path per line on its standard input and reads one line per item
+	// from its standard output (a JSON value: the result; {"error": "…"}:
+	// a failed item; other text: the result as a string). A worker that
+	// dies fails its item and is started again.
+	Worker bool
+	// Python, when not "", is MODULE:FUNC: blasbatch's own small worker
+	// program, one interpreter per lane (PythonExe; "" means python3, with
+	// Dir or the current directory first on sys.path), imports MODULE once
+	// and calls FUNC(path) for each item. The return value is the result
+	// (NumPy scalars and arrays as numbers and lists, NaN and Inf as
+	// null); an exception fails the item with its type and message, the
+	// traceback's last lines in the record's stderr. Args is ignored.
+	Python, PythonExe string
+	// Dir is the directory commands run in; "" is this process's.
+	Dir string
+	// Timeout, when positive, bounds each item: its process group is
+	// killed and it fails saying so.
+	Timeout time.Duration
+	// Retries is how many more times a failed item is tried; its record
+	// says how many attempts it took.
+	Retries int
+	// MaxResult bounds one item's result (0: 16 MiB); a longer one fails
+	// the item.
+	MaxResult int64
 }
 
 // PlanMode says how the planner chooses the split.

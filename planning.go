@@ -109,6 +109,9 @@ func (r *run) costs(shapes []shapeClass, w plan.Wisdom) ([]plan.Cost, string) {
 // records are written: they are results) and removes them from tasks; trial
 // counts are added to c.
 func (r *run) decide(ctx context.Context, tasks *[]lanes.Task, c *lanes.Counts) ([]Phase, Decision, error) {
+	if r.job.Command != nil {
+		return r.decideExec(ctx, tasks, c)
+	}
 	m := r.machine()
 	dec := Decision{Cores: m.Cores, Usable: r.host.usable}
 	for _, t := range *tasks {

@@ -96,7 +96,10 @@ func (r *run) debug(s string) {
 // prepare does everything that can fail before the first record.
 func prepare(ctx context.Context, job Job) (*run, error) {
 	r := &run{job: job, start: time.Now(), spec: job.Kernel}
-	if r.spec.Name == "" {
+	switch {
+	case job.Command != nil:
+		r.spec = kernels.Spec{Name: "exec"}
+	case r.spec.Name == "":
 		r.spec, _ = kernels.Lookup("svd")
 	}
 	if err := checkJob(job, r.spec); err != nil {
@@ -115,7 +118,8 @@ func prepare(ctx context.Context, job Job) (*run, error) {
 	}
 
 	// The inputs, by identity.
-	paths, ids, warnings := inputs.Expand(job.Inputs, inputs.Options{Read: job.Read})
+	opt := inputs.Options{Read: job.Read, AnyFile: job.Command != nil, Recursive: job.Recursive}
+	paths, ids, warnings := inputs.Expand(job.Inputs, opt)
 	for _, w := range warnings {
 		r.warn(w)
 	}
@@ -164,14 +168,17 @@ func prepare(ctx context.Context, job Job) (*run, error) {
 	if err := ctx.Err(); err != nil {
 		return r, err
 	}
-	opt := inputs.Options{Read: job.Read}
 	r.set, err = inputs.Scan(ctx, paths, ids, r.spec.Pairwise, opt)
 	if err != nil {
 		return r, err
 	}
 	r.set.Append(inputs.ScanPairs(job.Pairs, opt))
 	if r.set.Items() == 0 {
-		return r, jobErrf("no items: %s hold%s no matrix files (.npy, .npz, .mtx, .csv, .tsv, .f64)", quoteList(job.Inputs), map[bool]string{true: "s", false: ""}[len(job.Inputs) == 1])
+		what := "matrix files (.npy, .npz, .mtx, .csv, .tsv, .f64)"
+		if job.Command != nil {
+			what = "files"
+		}
+		return r, jobErrf("no items: %s hold%s no %s", quoteList(job.Inputs), map[bool]string{true: "s", false: ""}[len(job.Inputs) == 1], what)
 	}
 	if job.Shard.Active() {
 		r.applyShard()
@@ -196,6 +203,25 @@ func prepare(ctx context.Context, job Job) (*run, error) {
 
 // checkJob refuses what cannot run as asked.
 func checkJob(job Job, spec kernels.Spec) error {
+	if c := job.Command; c != nil {
+		switch {
+		case c.Python == "" && len(c.Args) == 0:
+			return jobErrf("no command: give the command to run on each file, or a Python function MODULE:FUNC")
+		case c.Python != "" && !validFunction(c.Python):
+			return jobErrf("-py %q: want MODULE:FUNC, such as mylib.analysis:analyze", c.Python)
+		case c.Timeout < 0 || c.Retries < 0 || c.MaxResult < 0:
+			return jobErrf("-timeout, -retries and -max-result cannot be negative")
+		case len(job.Pairs) > 0:
+			return jobErrf("-pair is for pair kernels, not commands")
+		}
+		if job.Outer < 0 || job.Inner < 0 {
+			return jobErrf("-outer and -inner cannot be negative")
+		}
+		if len(job.Inputs) == 0 {
+			return jobErrf("no inputs: give files or directories after :::, or -inputs-from FILE")
+		}
+		return nil
+	}
 	if spec.NewWith == nil {
 		return jobErrf("kernel %q has no NewWith: nothing to compute with", spec.Name)
 	}
@@ -583,6 +609,10 @@ func (r *run) runPhase(ctx context.Context, ph Phase, tasks []lanes.Task, progre
 	}
 	ran := ph
 	ran.Items = items
+	if r.job.Command != nil {
+		ph.Process = true
+		opt.Exec = r.execConfig()
+	}
 	if ph.Process {
 		exe := r.job.LaneExe
 		if exe == "" {

@@ -27,8 +27,8 @@ type Record struct {
 	// Kernel is the kernel's name; "exec" for records of blasbatch exec.
 	Kernel string `json:"kernel"`
 	// Rows and Cols are the matrix's shape (0 when it was never known).
-	Rows int `json:"rows"`
-	Cols int `json:"cols"`
+	Rows int `json:"rows,omitempty"`
+	Cols int `json:"cols,omitempty"`
 	// OK is true when the item succeeded; Error says why it did not.
 	OK    bool   `json:"ok"`
 	Error string `json:"error,omitempty"`

@@ -25,6 +25,7 @@ const usage = `blasbatch — dense linear algebra over batches of matrix files, 
 
 Usage:
   blasbatch run [flags] FILE|DIR...   run a kernel over every matrix (.npy, .npz)
+  blasbatch exec [flags] CMD ::: FILE|DIR...  run your own command or Python function (-py MODULE:FUNC) on every file
   blasbatch env [-json]               which BLAS, threading model, usable cores
   blasbatch topo [-json]              CPU topology, affinity, cgroup quota and cpuset
   blasbatch plan [flags] FILE|DIR...  show the split run would choose, and why, without running
@@ -58,6 +59,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "run":
 		return cmdRun(args[1:], stdout, stderr)
+	case "exec":
+		return cmdExec(args[1:], stdout, stderr)
 	case "env":
 		return cmdEnv(args[1:], stdout, stderr)
 	case "gen":

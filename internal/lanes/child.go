@@ -12,6 +12,7 @@ import (
 	"syscall"
 
 	"github.com/blasbatch/blasbatch/blas"
+	"github.com/blasbatch/blasbatch/internal/exec"
 	"github.com/blasbatch/blasbatch/internal/safefile"
 	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/matio"
@@ -94,6 +95,14 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, specs []kernels.Spe
 		return fmt.Errorf("malformed configuration %s", quote(first))
 	}
 	cfg := cl.Config
+	control := func(v any) error {
+		_, err := out.Write(appendJSON(nil, v))
+		return err
+	}
+	say := func(key, s string) { control(map[string]string{key: s}) }
+	if cfg.Exec != nil {
+		return serveExec(ctx, next, out, cfg, control, say)
+	}
 	var spec kernels.Spec
 	for _, s := range specs {
 		if s.Name == cfg.Kernel {
@@ -116,11 +125,6 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, specs []kernels.Spe
 	for _, id := range cfg.Inputs {
 		inputs[id] = true
 	}
-	control := func(v any) error {
-		_, err := out.Write(appendJSON(nil, v))
-		return err
-	}
-	say := func(key, s string) { control(map[string]string{key: s}) }
 	opt := Options{
 		Kernel: spec, KernelOptions: cfg.Options, Read: matio.Options{Shape: cfg.Shape},
 		Save: save, Inputs: inputs, Outer: 1, Budget: cfg.Budget, FirstLane: cfg.Lane,
@@ -167,6 +171,66 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, specs []kernels.Spe
 		done := []byte(`{"lane_task_done":` + strconv.Itoa(seq) + `,"records":` + strconv.Itoa(c.Items()) + "}\n")
 		if _, err := out.Write(done); err != nil {
 			return fmt.Errorf("lane %d: writing: %w", cfg.Lane, err)
+		}
+	}
+}
+
+// serveExec is Serve for the user's command: each task's items (files)
+// go through an exec.Runner in turn, one record each, written as it
+// finishes. Told to stop, it finishes the item in hand; the parent
+// abandons by killing this process, and the kernel then kills the item's
+// processes (PR_SET_PDEATHSIG).
+func serveExec(ctx context.Context, next func() ([]byte, error), out io.Writer, cfg childConfig, control func(any) error, say func(string, string)) error {
+	cpus, _ := threads.Affinity()
+	lane := exec.Lane{ID: cfg.Lane, CPUs: cpus, Inner: max(cfg.Inner, 1),
+		Env:  append(os.Environ(), "BLASBATCH_LANE="+strconv.Itoa(cfg.Lane), "BLASBATCH_CPUS="+threads.FormatCPUList(cpus)),
+		Warn: func(s string) { say("lane_warning", s) }}
+	runner, err := exec.New(*cfg.Exec, lane)
+	if err != nil {
+		return err
+	}
+	defer runner.Close()
+	if err := control(struct {
+		PID  int    `json:"lane_ready"`
+		CPUs string `json:"cpus"`
+	}{os.Getpid(), threads.FormatCPUList(cpus)}); err != nil {
+		return err
+	}
+	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		line, err := next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		seq, t, err := parseTask(line)
+		if err != nil {
+			return fmt.Errorf("lane %d: %w", cfg.Lane, err)
+		}
+		if _, err := out.Write([]byte(`{"lane_task_started":` + strconv.Itoa(seq) + "}\n")); err != nil {
+			return err
+		}
+		n := 0
+		for ; n < t.Count; n++ {
+			if n > 0 && ctx.Err() != nil {
+				return ctx.Err()
+			}
+			rec := exec.RunItem(context.Background(), runner, exec.Item{ID: t.ID(n), Path: t.Path}, cfg.Exec.Retries)
+			rec.Lane = cfg.Lane
+			b, err := json.Marshal(rec)
+			if err != nil {
+				return err
+			}
+			if _, err := out.Write(append(b, '\n')); err != nil {
+				return err
+			}
+		}
+		if _, err := out.Write([]byte(`{"lane_task_done":` + strconv.Itoa(seq) + `,"records":` + strconv.Itoa(n) + "}\n")); err != nil {
+			return err
 		}
 	}
 }

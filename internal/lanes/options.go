@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/blasbatch/blasbatch/blas"
+	"github.com/blasbatch/blasbatch/internal/exec"
 	"github.com/blasbatch/blasbatch/internal/inputs"
 	"github.com/blasbatch/blasbatch/internal/safefile"
 	"github.com/blasbatch/blasbatch/kernels"
@@ -29,6 +30,11 @@ type Options struct {
 	// Kernel is the kernel to run and KernelOptions its options.
 	Kernel        kernels.Spec
 	KernelOptions kernels.Options
+	// Exec, when not nil, runs the user's command on each item instead
+	// of a kernel (worker processes only): each item is a file, its record
+	// what the command printed. Kernel then only names the records'
+	// "kernel" ("exec").
+	Exec *exec.Config
 	// LAPACK is the implementation in-process lanes use; nil means
 	// blas.Default(). (Worker processes use their own default.)
 	LAPACK blas.LAPACK

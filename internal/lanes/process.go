@@ -432,7 +432,11 @@ func (p *pool) line(l *lane, b []byte) {
 		l.got++
 	}
 	l.deaths = 0
-	p.emit(b, rec.OK, rec.Error)
+	msg := rec.Error
+	if !rec.OK && !strings.HasPrefix(msg, rec.Input) {
+		msg = rec.Input + ": " + msg // a command's error says why, not which
+	}
+	p.emit(b, rec.OK, msg)
 }
 
 func (p *pool) control(l *lane, b []byte) {

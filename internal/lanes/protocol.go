@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/blasbatch/blasbatch/internal/exec"
 	"github.com/blasbatch/blasbatch/internal/safefile"
 	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/matio"
@@ -43,6 +44,7 @@ type childConfig struct {
 	Inputs  []safefile.ID   `json:"inputs,omitempty"`
 	Budget  int64           `json:"budget,omitempty"`
 	Inner   int             `json:"inner"`
+	Exec    *exec.Config    `json:"exec,omitempty"`
 }
 
 type configLine struct {
@@ -53,6 +55,7 @@ func (p *pool) configLine(l *lane) []byte {
 	c := childConfig{
 		Lane: p.opt.FirstLane + l.id, Kernel: p.opt.Kernel.Name, Options: p.opt.KernelOptions,
 		Shape: p.opt.Read.Shape, Save: matio.EscapeID(p.opt.Save), Budget: p.opt.Budget, Inner: max(p.opt.Inner, 1),
+		Exec: p.opt.Exec,
 	}
 	for id := range p.opt.Inputs {
 		c.Inputs = append(c.Inputs, id)
@@ -138,7 +141,8 @@ func Run(ctx context.Context, abandon <-chan struct{}, opt Options, tasks []Task
 			return Counts{}, fmt.Errorf("lanes: task %s: bad First (%d) or Count (%d)", t.Path, t.First, t.Count)
 		}
 	}
-	if opt.Process {
+	if opt.Process || opt.Exec != nil {
+		opt.Process = true
 		return runProcesses(ctx, abandon, opt, tasks)
 	}
 	return runInProcess(ctx, abandon, opt, tasks)

@@ -30,6 +30,10 @@ type WisdomEntry struct {
 	Cost
 	Rows, Cols int       `json:",omitempty"` // the item measured
 	Measured   time.Time `json:"measured"`
+	// Outer and Inner, for a user's command (blasbatch exec), are the
+	// split that computed the most items per second; Seconds1 is then the
+	// seconds per item at that split.
+	Outer, Inner int `json:",omitempty"`
 }
 
 // WisdomKey names a cost: the CPU model, the cores the planner may use, the
@@ -76,6 +80,8 @@ func (e WisdomEntry) check() error {
 		return fmt.Errorf("%w: SaturatedAt %d is negative", ErrBadWisdom, e.SaturatedAt)
 	case e.Rows < 0 || e.Cols < 0:
 		return fmt.Errorf("%w: shape %d×%d is negative", ErrBadWisdom, e.Rows, e.Cols)
+	case e.Outer < 0 || e.Inner < 0 || (e.Outer == 0) != (e.Inner == 0):
+		return fmt.Errorf("%w: split %d × %d is not one", ErrBadWisdom, e.Outer, e.Inner)
 	}
 	return nil
 }
