@@ -501,7 +501,9 @@ func scanFile(p string, opt matio.Options) []Run {
 
 // scanPair reads the headers of a pair source: the members a and b of the
 // .npz a (with b ""), or the files a and b. Its items are the pairs, with
-// ids as PairID gives them.
+// ids as PairID gives them. It is one failed item, wrapping ErrPair, when
+// the sides hold different numbers of items, or when a file of -pair A,B
+// holds more than one array (whose other items would not be paired).
 func scanPair(a, b string, opt matio.Options) Run {
 	ra, rb, ia, ib, err := OpenPair(a, b, opt)
 	if err != nil {
@@ -510,7 +512,18 @@ func scanPair(a, b string, opt matio.Options) Run {
 	defer ra.Close()
 	defer rb.Close()
 	stack := strings.HasSuffix(ia.ID, "]")
-	return Run{ID0: PairID(a, b, 0, stack), Stack: stack, Rows: ia.Rows, Cols: ia.Cols, Rows2: ib.Rows, Cols2: ib.Cols, Count: 1 + ra.Following()}
+	run := Run{ID0: PairID(a, b, 0, stack), Stack: stack, Rows: ia.Rows, Cols: ia.Cols, Rows2: ib.Rows, Cols2: ib.Cols, Count: 1 + ra.Following()}
+	if b != "" {
+		for _, side := range []struct {
+			r    *matio.Reader
+			path string
+		}{{ra, a}, {rb, b}} {
+			if err := onlyArray(side.r, side.path); err != nil {
+				return Run{ID0: PairID(a, b, 0, false), Rows: ia.Rows, Cols: ia.Cols, Rows2: ib.Rows, Cols2: ib.Cols, Count: 1, Err: err}
+			}
+		}
+	}
+	return run
 }
 
 // Quote makes a path or id safe for a one-line message: control

@@ -28,26 +28,51 @@ func PairID(a, b string, i int, stack bool) string {
 
 // OpenPair opens the two sides of a pair source — the files a and b, or
 // with b "" the members a and b of the .npz a — and advances each to its
-// first item, which it returns (its data not yet read).
+// first item, which it returns (its data not yet read). The two arrays
+// must hold as many items (1 + Following): item i of one is paired with
+// item i of the other. Errors are *matio.Error naming the file; one
+// wrapping ErrPair when a member is missing or the counts differ.
 func OpenPair(a, b string, opt matio.Options) (ra, rb *matio.Reader, ia, ib matio.Item, err error) {
-	if b != "" {
-		if ra, ia, err = openFirst(a, "", opt); err != nil {
-			return nil, nil, ia, ib, err
-		}
-		if rb, ib, err = openFirst(b, "", opt); err != nil {
-			ra.Close()
-			return nil, nil, ia, ib, err
-		}
-		return ra, rb, ia, ib, nil
+	ma, mb, pb := "", "", b
+	if b == "" {
+		ma, mb, pb = "a", "b", a
 	}
-	if ra, ia, err = openFirst(a, "a", opt); err != nil {
+	if ra, ia, err = openFirst(a, ma, opt); err != nil {
 		return nil, nil, ia, ib, err
 	}
-	if rb, ib, err = openFirst(a, "b", opt); err != nil {
+	if rb, ib, err = openFirst(pb, mb, opt); err != nil {
 		ra.Close()
 		return nil, nil, ia, ib, err
 	}
+	if na, nb := 1+ra.Following(), 1+rb.Following(); na != nb {
+		ra.Close()
+		rb.Close()
+		what := fmt.Sprintf("%s holds %d matrices and %s %d", Quote(a), na, Quote(b), nb)
+		if b == "" {
+			what = fmt.Sprintf("member a holds %d matrices and member b %d", na, nb)
+		}
+		return nil, nil, ia, ib, &matio.Error{Path: a, Err: fmt.Errorf("%w: %s: a pair kernel pairs item i of one with item i of the other", ErrPair, what)}
+	}
 	return ra, rb, ia, ib, nil
+}
+
+// onlyArray fails, wrapping ErrPair, if the file r reads (named path, and
+// standing at its first item) holds items after its first array: one side
+// of -pair A,B is one 2-D array or one 3-D stack, and the items of any
+// other array would be lost. It moves r on.
+func onlyArray(r *matio.Reader, path string) error {
+	if err := r.Skip(r.Following()); err != nil {
+		return nil // nothing after the first array
+	}
+	it, err := r.Next()
+	if err == io.EOF {
+		return nil
+	}
+	id := matio.ErrorID(path, err)
+	if err == nil {
+		id = it.ID
+	}
+	return &matio.Error{Path: path, Err: fmt.Errorf("%w: it holds more than one array (%s follows the first): each side of -pair A,B must be one 2-D array or one 3-D stack", ErrPair, id)}
 }
 
 // openFirst opens path and advances to its first item, or with member to
@@ -63,7 +88,7 @@ func openFirst(path, member string, opt matio.Options) (*matio.Reader, matio.Ite
 		switch {
 		case err == io.EOF && member != "":
 			r.Close()
-			return nil, it, fmt.Errorf("%w: no member %q: a pair kernel needs pairs (an .npz with members a and b, or -pair A,B)", ErrPair, member)
+			return nil, it, &matio.Error{Path: path, Err: fmt.Errorf("%w: no member %q: a pair kernel needs pairs (an .npz with members a and b, or -pair A,B)", ErrPair, member+".npy")}
 		case member == "" || err == nil && (it.ID == want || it.ID == want+"[0]"):
 			if err != nil {
 				r.Close()
