@@ -142,11 +142,11 @@ func (s *Set) Todo() int {
 // starting with '.' never), recursively with Recursive (following links
 // to directories, but not one back to a directory being listed). A file
 // named twice — by any path: relative, absolute, through a symlink or a
-// hard link — is kept once, at its first place, with a warning. Entries of a directory
-// that are not regular files (named pipes, sockets, devices) are skipped
-// with a warning that counts them; an argument that is one is kept, so
-// that its item fails saying so. A missing argument is kept too (its item
-// fails naming it).
+// hard link — is kept once, at its first place, with a warning. Entries
+// of a directory that are not regular files (named pipes, sockets,
+// devices) are skipped with a warning per directory that counts them; an
+// argument that is one is kept, so that its item fails saying so. A
+// missing argument is kept too (its item fails naming it).
 func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warnings []string) {
 	seen := map[safefile.ID]string{}
 	dups := 0

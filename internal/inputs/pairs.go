@@ -62,7 +62,7 @@ func OpenPair(a, b string, opt matio.Options) (ra, rb *matio.Reader, ia, ib mati
 // other array would be lost. It moves r on.
 func onlyArray(r *matio.Reader, path string) error {
 	if err := r.Skip(r.Following()); err != nil {
-		return nil // nothing after the first array
+		return nil // cannot happen: Following items follow
 	}
 	it, err := r.Next()
 	if err == io.EOF {
