@@ -115,38 +115,6 @@ func TestShardsCoverAndMerge(t *testing.T) {
 	}
 }
 
-func TestSlurmScripts(t *testing.T) {
-	dir := t.TempDir()
-	code, out, stderr := runCLI(t, "slurm", "-array", "4", "-cpus-per-task", "2", "-dir", dir, "-sbatch", "--partition=debug",
-		"--", "run", "-kernel", "svdvals", "-jsonl", "/data/out/results.jsonl", "/data/in dir")
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	arr, _ := os.ReadFile(filepath.Join(dir, "blasbatch-array.sbatch"))
-	mer, _ := os.ReadFile(filepath.Join(dir, "blasbatch-merge.sbatch"))
-	for _, want := range []string{"#SBATCH --array=0-3", "#SBATCH --cpus-per-task=2", "#SBATCH --partition=debug", ` run -shard "${SLURM_ARRAY_TASK_ID}/4" -resume -kernel svdvals -jsonl /data/out/results.jsonl '/data/in dir'`} {
-		if !strings.Contains(string(arr), want) {
-			t.Errorf("array script lacks %q:\n%s", want, arr)
-		}
-	}
-	if !strings.Contains(string(mer), " merge -jsonl /data/out/results.jsonl -kernel svdvals '/data/in dir'") {
-		t.Errorf("merge script:\n%s", mer)
-	}
-	if !strings.Contains(out, "sbatch --dependency=afterany") {
-		t.Errorf("no submit hint: %s", out)
-	}
-	for _, bad := range [][]string{
-		{"slurm", "-array", "4", "--", "run", "x.npy"},                      // no -jsonl
-		{"slurm", "-array", "0", "--", "run", "-jsonl", "r.jsonl", "x.npy"}, // no tasks
-		{"slurm", "-array", "2", "--", "run", "-shard", "1/2", "-jsonl", "r.jsonl", "x.npy"},
-		{"slurm", "-array", "2"},
-	} {
-		if code, _, _ := runCLI(t, bad...); code != exitUsage {
-			t.Errorf("%v: exit %d", bad, code)
-		}
-	}
-}
-
 // TestShardResume: -resume inside a shard keeps to the shard's items.
 func TestShardResume(t *testing.T) {
 	dir := t.TempDir()
