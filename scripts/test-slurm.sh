@@ -4,7 +4,12 @@
 # as a 4-task array (1 CPU each) over a few hundred small matrices, merges,
 # and checks the merged records equal a single-machine run; then cancels one
 # task of a second array, shows merge reports the hole, resubmits only that
-# index and checks the set completes. Stops every service it started.
+# index and checks the set completes; then pastes the printed submit line.
+# The scripts are written into a -dir whose name has a space, the run names
+# its inputs and results by relative paths, and jobs are submitted from
+# other directories: the jobs must run where blasbatch slurm was run. An
+# -sbatch value with spaces, quotes and # must reach Slurm as one argument.
+# Stops every service it started, and waits for them to exit.
 #
 #   scripts/test-slurm.sh        (make test-slurm; needs root)
 set -euo pipefail
@@ -13,15 +18,36 @@ ROOT=$PWD
 W=$(mktemp -d /tmp/blasbatch-slurm.XXXXXX)
 say() { echo "test-slurm: $*"; }
 fail() { say "FAIL: $*"; exit 1; }
-started=()
+# stop PIDFILE: signal the daemon it names, and wait (up to 10 s) for it to
+# exit; then SIGKILL.
+stop() {
+  local p
+  [ -f "$1" ] || return 0
+  p=$(cat "$1")
+  kill "$p" 2>/dev/null || return 0
+  for _ in $(seq 40); do kill -0 "$p" 2>/dev/null || return 0; sleep 0.25; done
+  kill -9 "$p" 2>/dev/null || true
+}
+# ourSteps: the slurmstepd processes of this test's slurmd (their environment
+# names this test's slurm.conf), by pid.
+ourSteps() {
+  local p
+  for p in $(pgrep -x slurmstepd || true); do
+    if tr '\0' '\n' <"/proc/$p/environ" 2>/dev/null | grep -qxF "SLURM_CONF=$W/slurm.conf"; then echo "$p"; fi
+  done
+}
 cleanup() {
-  for p in "${started[@]}"; do kill "$p" 2>/dev/null || true; done
-  [ -f "$W/slurmctld.pid" ] && kill "$(cat "$W/slurmctld.pid")" 2>/dev/null || true
-  [ -f "$W/slurmd.pid" ] && kill "$(cat "$W/slurmd.pid")" 2>/dev/null || true
-  pkill -f "slurmstepd" 2>/dev/null || true
-  [ -f "$W/munged.pid" ] && kill "$(cat "$W/munged.pid")" 2>/dev/null || true
-  # Leave nothing running: wait for the daemons to finish shutting down.
-  for _ in $(seq 40); do pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null || break; sleep 0.25; done
+  if [ -f "$W/slurmctld.pid" ] && [ -n "${SLURM_CONF:-}" ]; then
+    ids=$(squeue -h -o %A 2>/dev/null || true)
+    [ -n "$ids" ] && scancel $ids 2>/dev/null || true
+    for _ in $(seq 40); do [ -z "$(squeue -h 2>/dev/null)" ] && break; sleep 0.25; done
+  fi
+  stop "$W/slurmd.pid"
+  for p in $(ourSteps); do kill -9 "$p" 2>/dev/null || true; done
+  stop "$W/slurmctld.pid"
+  stop "$W/munged.pid"
+  left=$(ourSteps)
+  [ -z "$left" ] || say "warning: slurmstepd still running: $left"
 }
 trap cleanup EXIT
 
@@ -82,14 +108,25 @@ sys.exit(0 if a == b and len(a) > 0 else 1)
 PY
 }
 
-# The workload: a few hundred small matrices, files and a stack.
+# The workload: a few hundred small matrices, files and a stack, named by
+# paths relative to $W, where blasbatch slurm runs; the scripts go into a
+# directory whose name has a space.
 $BB gen -size 24 -count 200 -dir "$W/in" >/dev/null
 $BB gen -size 16 -count 100 -stack "$W/in/stack.npy" >/dev/null
-$BB run -quiet -kernel svdvals -jsonl "$W/single.jsonl" "$W/in"
+cd "$W"
+$BB run -quiet -kernel svdvals -jsonl single.jsonl in
+JOB="$W/job dir"
+mkdir -p "$JOB"
+COMMENT="blasbatch test \"q\" #1 it's a\\b"
 
 t0=$SECONDS
-cd "$W"
-$BB slurm -array 4 -cpus-per-task 1 -dir "$W" -submit -- run -v -kernel svdvals -jsonl "$W/results.jsonl" "$W/in"
+out=$($BB slurm -array 4 -cpus-per-task 1 -dir "$JOB" -sbatch "--comment=$COMMENT" -submit -- run -v -kernel svdvals -jsonl results.jsonl in)
+echo "$out"
+id=$(echo "$out" | sed -n 's/^array job \([0-9]*\) .*/\1/p')
+[ -n "$id" ] || fail "no array job id in: $out"
+info=$(scontrol show job "$id" | sed 's/[[:space:]]*$//')
+echo "$info" | grep -qxF "   Comment=$COMMENT" || fail "-sbatch --comment did not reach Slurm as one argument: $(echo "$info" | grep -i comment)"
+echo "$info" | grep -qxF "   WorkDir=$W" || fail "the array job does not run in $W: $(echo "$info" | grep WorkDir)"
 waitjobs
 out=$(cat "$W"/blasbatch-merge-*.out)
 echo "$out" | grep -q "incomplete" && fail "merge: $out"
@@ -98,20 +135,37 @@ n=$(wc -l <"$W/results.jsonl")
 for f in "$W"/blasbatch-*_*.out; do
   grep -q "on 1 cores" "$f" || fail "$f: the task did not plan for its 1-CPU allocation: $(cat "$f")"
 done
-say "array of 4 × 1 CPU: merged $n records = single run; every task planned for 1 core ($((SECONDS - t0)) s)"
+say "array of 4 × 1 CPU from \"$JOB\", relative inputs: merged $n records = single run; every task planned for 1 core; --comment kept whole ($((SECONDS - t0)) s)"
 
-# A cancelled task: merge reports it; resubmitting only that index completes the set.
+# A cancelled task: merge reports it; resubmitting only that index completes
+# the set. Submitted from another directory: the jobs still run in $W.
 rm -f "$W"/blasbatch-*.out
-sed -i "s|results.jsonl|results2.jsonl|g" "$W/blasbatch-array.sbatch"
-id=$(sbatch --parsable --hold "$W/blasbatch-array.sbatch" | cut -d';' -f1)
+sed -i "s|results.jsonl|results2.jsonl|g" "$JOB/blasbatch-array.sbatch"
+cd /
+id=$(sbatch --parsable --hold "$JOB/blasbatch-array.sbatch" | cut -d';' -f1)
 scancel "${id}_2"
 scontrol release "$id"
 waitjobs
-if $BB merge -jsonl "$W/results2.jsonl" "$W/in" 2>"$W/merge2.err"; then fail "merge with task 2 cancelled said complete"; fi
+cd "$W"
+if $BB merge -jsonl results2.jsonl in 2>"$W/merge2.err"; then fail "merge with task 2 cancelled said complete"; fi
 grep -q "shard 2 of 4: no file" "$W/merge2.err" || fail "merge did not name the missing shard: $(cat "$W/merge2.err")"
-sbatch --parsable --array=2 "$W/blasbatch-array.sbatch" >/dev/null
+cd /
+sbatch --parsable --array=2 "$JOB/blasbatch-array.sbatch" >/dev/null
 waitjobs
-$BB merge -jsonl "$W/results2.jsonl" "$W/in" || fail "merge after resubmitting task 2"
+ls "$W"/blasbatch-*_2.out >/dev/null 2>&1 || fail "task 2's output is not in $W"
+cd "$W"
+$BB merge -jsonl results2.jsonl in || fail "merge after resubmitting task 2"
 same "$W/single.jsonl" "$W/results2.jsonl" || fail "after the resubmission the records differ from the single run"
-say "cancelled task 2: merge listed it; resubmitting only --array=2 completed the set"
+say "cancelled task 2: merge listed it; resubmitting only --array=2 (from /) completed the set"
+
+# The printed submit line, pasted into a shell in another directory.
+rm -f "$W"/blasbatch-*.out
+out=$($BB slurm -array 2 -dir "$JOB" -- run -quiet -kernel svdvals -jsonl results3.jsonl in)
+line=$(echo "$out" | tail -n 1)
+(cd / && bash -c "$line" >/dev/null) || fail "the printed submit line failed: $line"
+waitjobs
+out=$(cat "$W"/blasbatch-merge-*.out)
+echo "$out" | grep -q "incomplete" && fail "merge after the pasted line: $out"
+same "$W/single.jsonl" "$W/results3.jsonl" || fail "after the pasted submit line the records differ from the single run"
+say "the printed submit line, pasted in /: array and merge completed the set"
 say "PASS ($((SECONDS)) s)"
