@@ -64,8 +64,10 @@ directory, the binary's path, -dir) may hold a control character (newline,
 carriage return, tab, NUL, any other C0 or C1 character, DEL): it is
 refused with exit status 2.
 
-The scripts are written atomically (a crash leaves the old one), each
-executable by whoever may read it (the umask applies).
+The scripts are written atomically (a crash leaves the old one; a FIFO or
+device is written through, never replaced): a new script is executable,
+mode 0755 less the umask; one that existed keeps its mode, plus x wherever
+it has r.
 
 Exit status: 0 when the scripts were written (and, with -submit, both jobs
 submitted), 1 when writing or submitting failed, 2 on usage errors.
