@@ -225,7 +225,7 @@ func Kernels(t *testing.T, impl blas.LAPACK, tol float64) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	for _, spec := range svdKernels() {
 		for _, opt := range []kernels.Options{{}, {Fallback: true}} {
-			w := spec.NewWith(impl, kernels.Options{}) 
+			w := spec.NewWith(impl, kernels.Options{})
 			if opt.Fallback {
 				w = spec.NewWith(impl, opt)
 			}
