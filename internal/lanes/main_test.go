@@ -342,11 +342,15 @@ func waitMarker(t *testing.T, dir, name string, k int) int {
 
 // release lets the probe item k blocked on fifo-k go on: it opens the
 // FIFO for writing as soon as the item has it open for reading, and closes
-// it.
-func release(t *testing.T, dir string, k int) {
+// it. pid, if not 0, is the process computing the item: the test fails at
+// once if it is gone.
+func release(t *testing.T, dir string, k, pid int) {
 	t.Helper()
 	p := filepath.Join(dir, fmt.Sprintf("fifo-%d", k))
 	wait(t, "item "+strconv.Itoa(k)+" to open its FIFO", func() bool {
+		if pid != 0 && gone(pid) {
+			t.Fatalf("item %d: its process %d is gone", k, pid)
+		}
 		f, err := os.OpenFile(p, os.O_WRONLY|syscall.O_NONBLOCK, 0)
 		if err != nil {
 			if !errors.Is(err, syscall.ENXIO) {

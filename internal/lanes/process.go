@@ -205,6 +205,7 @@ func runProcesses(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 		p.spawn(l)
 	}
 	done := ctx.Done()
+	abandoned := false
 	for {
 		p.dispatch()
 		if !p.live() {
@@ -221,7 +222,7 @@ func runProcesses(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 			done = nil
 			p.stop()
 		case <-abandon:
-			abandon = nil
+			abandon, abandoned = nil, true
 			p.abandonInFlight()
 		case <-p.killAt:
 			p.killAt = nil
@@ -235,6 +236,9 @@ func runProcesses(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 	}
 	if p.err == nil {
 		p.err = ctx.Err()
+	}
+	if p.err == nil && abandoned {
+		p.err = ErrAbandoned
 	}
 	return p.c, p.err
 }
