@@ -51,6 +51,10 @@ func ServeChild(specs []kernels.Spec) int {
 // (after the item in hand), and an error for a malformed line, a kernel
 // not among specs, or a failed write to out.
 func Serve(ctx context.Context, in io.Reader, out io.Writer, specs []kernels.Spec) error {
+	// Cancelled on return, so that the reader goroutine never blocks
+	// forever on a line nobody will take.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	lines := make(chan []byte)
 	readErr := make(chan error, 1)
 	go func() {

@@ -52,6 +52,9 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "unknown %s=%q\n", helperEnv, os.Getenv(helperEnv))
 		os.Exit(2)
 	}
+	// A race-enabled process sleeps a second before it exits (GORACE's
+	// atexit_sleep_ms): not the lanes here, which start by the dozen.
+	os.Setenv("GORACE", strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	// No goroutine a test started may outlive the tests.
 	goleak.VerifyTestMain(m)
 }

@@ -77,7 +77,7 @@ func taskLine(seq int, t Task) []byte {
 func parseTask(b []byte) (int, Task, error) {
 	var w taskWire
 	if err := json.Unmarshal(b, &w); err != nil {
-		return 0, Task{}, err
+		return 0, Task{}, fmt.Errorf("malformed task %s: %v", quote(b), err)
 	}
 	t := w.Task
 	var err1, err2 error
