@@ -29,7 +29,7 @@ import (
 // kernels), and otherwise runs the tests.
 func TestMain(m *testing.M) {
 	blasbatch.LaneMain(traceSpec(), pidSpec(), waitSpec())
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/blasbatch/blasbatch/internal/lanes.(*worker).run"))
+	goleak.VerifyTestMain(m)
 }
 
 // pidSpec is a kernel that records the pid of the process computing it.
@@ -45,7 +45,8 @@ func (pidWorker) Run(rows, cols int, a []float64, save bool) (kernels.Result, er
 
 // waitSpec is a kernel that, for an item whose first element is 777,
 // creates the file named by $WAIT_STARTED and waits until the file
-// $WAIT_RELEASE exists (at most a minute): an item the test holds in flight.
+// $WAIT_RELEASE exists (at most a minute), then creates $WAIT_STARTED.done:
+// an item the test holds in flight.
 func waitSpec() kernels.Spec {
 	return kernels.Spec{Name: "wait", NewWith: func(blas.LAPACK, kernels.Options) kernels.Worker { return waitWorker{} }}
 }
@@ -54,14 +55,16 @@ type waitWorker struct{}
 
 func (waitWorker) Run(rows, cols int, a []float64, save bool) (kernels.Result, error) {
 	if a[0] == 777 {
-		os.WriteFile(os.Getenv("WAIT_STARTED"), nil, 0o644)
+		started, release := os.Getenv("WAIT_STARTED"), os.Getenv("WAIT_RELEASE")
+		os.WriteFile(started, nil, 0o644)
 		deadline := time.Now().Add(time.Minute)
 		for time.Now().Before(deadline) {
-			if _, err := os.Stat(os.Getenv("WAIT_RELEASE")); err == nil {
+			if _, err := os.Stat(release); err == nil {
 				break
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
+		os.WriteFile(started+".done", nil, 0o644)
 	}
 	return kernels.Result{Scalars: []kernels.Scalar{{Name: "first", Value: a[0]}}}, nil
 }
@@ -384,4 +387,51 @@ type workerFunc func(rows, cols int, a []float64, save bool) (kernels.Result, er
 
 func (f workerFunc) Run(rows, cols int, a []float64, save bool) (kernels.Result, error) {
 	return f(rows, cols, a, save)
+}
+
+// TestAbandon: interrupting and then abandoning a run whose item is held
+// in flight returns at once; every item is counted once — ok, abandoned
+// (in flight, no record) or not started — in-process and on worker
+// processes.
+func TestAbandon(t *testing.T) {
+	for _, isolate := range []bool{false, true} {
+		t.Run(fmt.Sprintf("isolate=%v", isolate), func(t *testing.T) {
+			dir := t.TempDir()
+			in := filepath.Join(dir, "in")
+			writeMatrices(t, in, 4, 3, 3, func(i int) float64 { return map[bool]float64{true: 777, false: 1}[i == 2] })
+			started, release := filepath.Join(dir, "started"), filepath.Join(dir, "release")
+			t.Setenv("WAIT_STARTED", started)
+			t.Setenv("WAIT_RELEASE", release)
+			defer func() {
+				// An abandoned in-process item ends once released (a
+				// worker process was killed).
+				os.WriteFile(release, nil, 0o644)
+				if !isolate {
+					waitFor(t, started+".done")
+				}
+			}()
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			abandon := make(chan struct{})
+			go func() {
+				waitFor(t, started)
+				cancel()
+				close(abandon)
+			}()
+			res := filepath.Join(dir, "r.jsonl")
+			sum, err := blasbatch.Run(ctx, blasbatch.Job{Kernel: waitSpec(), Inputs: []string{in}, ResultsFile: res, Outer: 1, Isolate: isolate, Abandon: abandon})
+			if !errors.Is(err, context.Canceled) {
+				t.Fatalf("Run = %v", err)
+			}
+			recs := readRecords(t, res)
+			if sum.Abandoned < 1 || sum.OK != len(recs) || sum.OK+sum.Failed+sum.Abandoned+sum.NotStarted != 4 {
+				t.Fatalf("summary %+v with %d records", sum, len(recs))
+			}
+			for _, r := range recs {
+				if v, _ := r.Float("first"); v == 777 {
+					t.Fatalf("the abandoned item has a record: %+v", r)
+				}
+			}
+		})
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/blasbatch/blasbatch/internal/safefile"
+	"github.com/blasbatch/blasbatch/matio"
 )
 
 // SyncMode says when a Journal forces its records to disk.
@@ -68,7 +69,7 @@ type JournalError struct {
 }
 
 func (e *JournalError) Error() string {
-	s := e.Path + ": " + e.Err.Error()
+	s := matio.EscapeID(e.Path) + ": " + e.Err.Error()
 	if e.Line > 0 {
 		s += fmt.Sprintf(" (line %d", e.Line)
 		if e.Detail != "" {

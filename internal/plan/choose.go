@@ -137,7 +137,8 @@ type Plan struct {
 	Reasons []string
 }
 
-// Outer and Inner are the main phase's split.
+// Outer and Inner are the main phase's split. They panic on a Plan with
+// no phase (the zero Plan); Choose never returns one.
 func (p Plan) Outer() int { return p.Phases[0].Outer }
 func (p Plan) Inner() int { return p.Phases[0].Inner }
 
