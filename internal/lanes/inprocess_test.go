@@ -16,6 +16,7 @@ import (
 	"testing"
 
 	"github.com/blasbatch/blasbatch/blas"
+	"github.com/blasbatch/blasbatch/internal/inputs"
 	"github.com/blasbatch/blasbatch/internal/lanes"
 	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/kernels/kerneltest"
@@ -527,4 +528,81 @@ func checkBudgetRecord(t *testing.T, r results.Record, id string, need, budget i
 // significant digits.
 func formatKiB(n int64) string {
 	return strconv.FormatFloat(float64(n)/1024, 'g', 3, 64) + " KiB"
+}
+
+// TestPairs: a pair kernel's items pair item i of one file with item i of
+// the other; worker processes give the in-process records (the second
+// path crosses the pipe too); a pair whose second file was rewritten with
+// another shape since the scan fails, saying the file changed.
+func TestPairs(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.npy"), filepath.Join(dir, "b\xff.npy")
+	am := writeStack(t, a, 3, 3, 4, 1)
+	bm := writeStack(t, b, 3, 4, 2, 2)
+	c, d := filepath.Join(dir, "c.npy"), filepath.Join(dir, "d.npy")
+	writeStack(t, c, 2, 2, 2, 3)
+	writeStack(t, d, 2, 2, 2, 4)
+	spec := lookup(t, "matmul")
+	set := inputs.ScanPairs([][2]string{{a, b}, {c, d}}, inputs.Options{})
+	var tasks []lanes.Task
+	for _, f := range set.Files {
+		r := f.Runs[0]
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		tasks = append(tasks, lanes.Task{Path: f.Path, PairWith: f.PairWith, First: 0, Count: r.Count, Runs: f.Runs})
+	}
+	writeStack(t, d, 2, 2, 3, 4)
+
+	var ref lineWriter
+	if _, err := lanes.Run(context.Background(), nil, lanes.Options{Kernel: spec, Out: &ref}, tasks); err != nil {
+		t.Fatal(err)
+	}
+	want := records(t, ref.bytes())
+	if len(want) != 5 {
+		t.Fatalf("%d records:\n%s", len(want), ref.bytes())
+	}
+	for i := range 3 {
+		id := inputs.PairID(a, b, i, true)
+		r := want[id]
+		if !r.OK || r.Rows != 3 || r.Cols != 4 {
+			t.Fatalf("%s: %+v", id, r)
+		}
+		// matmul's record holds the Frobenius norm of C = A·B: compare it
+		// with the product computed here.
+		var sq float64
+		for x := range 3 {
+			for y := range 2 {
+				var cxy float64
+				for k := range 4 {
+					cxy += am[i][x*4+k] * bm[i][k*2+y]
+				}
+				sq += cxy * cxy
+			}
+		}
+		if v := floats(t, r, "frobenius"); len(v) != 1 || !relClose(v[0], math.Sqrt(sq), math.Sqrt(sq), 1e-12) {
+			t.Errorf("%s: frobenius %v, want %v", id, v, math.Sqrt(sq))
+		}
+	}
+	for i := range 2 {
+		id := inputs.PairID(c, d, i, true)
+		if r := want[id]; r.OK || !strings.Contains(r.Error, lanes.ErrChanged.Error()) || !strings.Contains(r.Error, "the pair's shapes changed") || !strings.Contains(r.Error, c) {
+			t.Errorf("%s: %+v, want a failure saying the pair changed", id, r)
+		}
+	}
+	var out lineWriter
+	if _, err := lanes.Run(context.Background(), nil, lanes.Options{Kernel: spec, Process: true, Exe: exe(t), Outer: 2, Out: &out}, tasks); err != nil {
+		t.Fatal(err)
+	}
+	got := records(t, out.bytes())
+	if len(got) != len(want) {
+		t.Errorf("%d records, in process %d", len(got), len(want))
+	}
+	for id, g := range got {
+		w := want[id]
+		gv, wv := floats(t, g, "frobenius"), floats(t, w, "frobenius")
+		if g.OK != w.OK || g.Error != w.Error || len(gv) != len(wv) || len(wv) == 1 && !relClose(gv[0], wv[0], wv[0], 1e-12) {
+			t.Errorf("%s: %+v, in process %+v", id, g, w)
+		}
+	}
 }
