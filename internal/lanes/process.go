@@ -128,6 +128,9 @@ type pool struct {
 	closing  bool // all work done: lanes told to exit
 	killAt   <-chan time.Time
 	killing  bool // every lane process is being killed
+	// abandoning: the caller gave up the items in flight (see
+	// abandonInFlight)
+	abandoning bool
 }
 
 type eventKind int
@@ -333,14 +336,13 @@ func (p *pool) stop() {
 
 // abandonInFlight kills every lane now: the items they were computing are
 // abandoned (no record).
+//
+// They are counted as each lane's exit is handled, once everything it
+// wrote has been read: a record or a started line still in the pipe when
+// abandon was closed counts as what it says.
 func (p *pool) abandonInFlight() {
 	p.stop()
-	for _, l := range p.lanes {
-		if l.task != nil && l.started && (l.task.Count == 0 || l.got < l.task.Count) {
-			p.c.Abandoned++
-		}
-		l.task = nil
-	}
+	p.abandoning = true
 	p.killAll()
 }
 
@@ -512,6 +514,12 @@ func (p *pool) exited(l *lane, err error) {
 	lines := l.stderr
 	l.stderr, l.signalled = nil, false
 	l.state = down
+	if p.abandoning {
+		if t != nil && started && got < t.Count {
+			p.c.Abandoned++
+		}
+		return
+	}
 	if p.killing || p.stopping && err == nil {
 		return
 	}

@@ -353,13 +353,14 @@ func TestInterruptWaitsForItemsInFlight(t *testing.T) {
 // TestAbandon: closing abandon while lanes compute kills worker processes
 // at once (their blocked items never resume) and leaves in-process lanes
 // to finish with their records dropped; either way Run returns
-// ErrAbandoned at once with the items in flight in Counts.Abandoned, and
-// no process is left.
+// ErrAbandoned at once with the items in flight in Counts.Abandoned (and
+// the items finished before it in Counts.OK, with their records), and no
+// process is left.
 func TestAbandon(t *testing.T) {
 	t.Run("processes", func(t *testing.T) {
 		c := cpus(t, 2)
 		dir := probeDir(t, 1, 2)
-		a, _, _, tasks := interruptFiles(t, dir, 1, 0)
+		a, b, _, tasks := interruptFiles(t, dir, 1, 1)
 		abandon := make(chan struct{})
 		var ps pids
 		var out lineWriter
@@ -367,6 +368,9 @@ func TestAbandon(t *testing.T) {
 			Kernel: probeSpec(false), Process: true, Exe: exe(t), Outer: 2, CPUs: [][]int{{c[0]}, {c[1]}},
 			Out: &out, OnStart: ps.onStart,
 		}, tasks)
+		// Abandoned as soon as the items block, whether or not the parent
+		// has read what the lanes wrote before (their started lines, the
+		// records of their first items): it counts what they wrote.
 		waitMarker(t, dir, "started", 1)
 		waitMarker(t, dir, "started", 2)
 		close(abandon)
@@ -374,12 +378,12 @@ func TestAbandon(t *testing.T) {
 		if !errors.Is(r.err, lanes.ErrAbandoned) {
 			t.Errorf("Run = %+v, %v, want ErrAbandoned; records %s", r.c, r.err, out.bytes())
 		}
-		if r.c.Abandoned != 2 || r.c.OK != 1 || r.c.Failed != 0 {
-			t.Errorf("counts %+v, want 1 ok, 2 abandoned", r.c)
+		if r.c.Abandoned != 2 || r.c.OK != 2 || r.c.Failed != 0 {
+			t.Errorf("counts %+v, want 2 ok, 2 abandoned", r.c)
 		}
 		got := records(t, out.bytes())
-		if len(got) != 1 || !got[a+"[0]"].OK {
-			t.Errorf("records %v, want only %s[0]", got, a)
+		if len(got) != 2 || !got[a+"[0]"].OK || !got[b+"[0]"].OK {
+			t.Errorf("records %v, want only %s[0] and %s[0]", got, a, b)
 		}
 		noneAlive(t, ps.all())
 		for _, k := range []int{1, 2} {
