@@ -60,9 +60,10 @@ type Options struct {
 
 	// Budget, if positive, is the memory the items in flight may need
 	// together (Spec.ItemBytes each): an item that alone needs more fails
-	// with ErrTooBig; in-process the read-ahead and the lanes are cut to
-	// fit, and worker processes are handed tasks only while their items
-	// fit together.
+	// with ErrTooBig. Worker processes are handed tasks only while their
+	// Task.Bytes fit together (one lane may always work). In process Run
+	// cuts nothing: the caller fits Outer and ReadAhead to the budget
+	// (plan.FitMemory).
 	Budget int64
 	// ReadAhead is how many slabs the in-process reader may fill beyond
 	// one per lane; 0 means 2, negative means none.
