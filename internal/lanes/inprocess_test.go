@@ -5,6 +5,7 @@ package lanes_test
 import (
 	"archive/zip"
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -604,5 +605,31 @@ func TestPairs(t *testing.T) {
 		if g.OK != w.OK || g.Error != w.Error || len(gv) != len(wv) || len(wv) == 1 && !relClose(gv[0], wv[0], wv[0], 1e-12) {
 			t.Errorf("%s: %+v, in process %+v", id, g, w)
 		}
+	}
+}
+
+// TestInterruptInProcess: cancelling ctx while an in-process lane computes
+// lets its item finish and be recorded, and starts no later item (some
+// are already read ahead); Run returns ctx's error.
+func TestInterruptInProcess(t *testing.T) {
+	dir := probeDir(t, 1)
+	in := filepath.Join(dir, "a.npy")
+	writeProbe(t, in, 5, 4, 4, 1, map[int]probeItem{1: {actBlock, 1}})
+	spec := probeSpec(false)
+	tasks, _ := scan(t, spec, in)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out lineWriter
+	done := runAsync(ctx, nil, lanes.Options{Kernel: spec, Outer: 1, ChunkItems: 1, Out: &out}, tasks)
+	waitMarker(t, dir, "started", 1)
+	cancel()
+	release(t, dir, 1, 0)
+	r := <-done
+	if !errors.Is(r.err, context.Canceled) || r.c.OK != 2 || r.c.Failed != 0 || r.c.Abandoned != 0 {
+		t.Errorf("Run = %+v, %v; want 2 ok, context.Canceled", r.c, r.err)
+	}
+	got := records(t, out.bytes())
+	if len(got) != 2 || !got[in+"[0]"].OK || !got[in+"[1]"].OK {
+		t.Errorf("records %v, want %s[0] and [1] only", got, in)
 	}
 }
