@@ -24,6 +24,9 @@ type MergeJob struct {
 	Inputs []string
 	Pairs  [][2]string
 	Read   matio.Options
+	// Recursive is Job.Recursive of an exec run (whose records' kernel is
+	// "exec", and whose inputs are any files).
+	Recursive bool
 }
 
 // Merge joins the shard files of a sharded run into job.ResultsFile (see
@@ -44,7 +47,8 @@ func Merge(ctx context.Context, job MergeJob) (results.MergeReport, error) {
 				return rep, err
 			}
 		}
-		paths, ids, _ := inputs.Expand(job.Inputs, inputs.Options{Read: job.Read})
+		iopt := inputs.Options{Read: job.Read, AnyFile: spec.Name == "exec", Recursive: job.Recursive}
+		paths, ids, _ := inputs.Expand(job.Inputs, iopt)
 		if id, err := safefile.Identity(job.ResultsFile); err == nil {
 			for _, in := range ids {
 				if in == id {
@@ -52,11 +56,11 @@ func Merge(ctx context.Context, job MergeJob) (results.MergeReport, error) {
 				}
 			}
 		}
-		set, err := inputs.Scan(ctx, paths, ids, spec.Pairwise, inputs.Options{Read: job.Read})
+		set, err := inputs.Scan(ctx, paths, ids, spec.Pairwise, iopt)
 		if err != nil {
 			return results.MergeReport{}, err
 		}
-		set.Append(inputs.ScanPairs(job.Pairs, inputs.Options{Read: job.Read}))
+		set.Append(inputs.ScanPairs(job.Pairs, iopt))
 		opt.Expected = []string{}
 		for _, f := range set.Files {
 			for _, run := range f.Runs {
@@ -80,6 +84,9 @@ func kernelOfShard(path string) (kernels.Spec, error) {
 	_, rec, err := results.NewDecoder(f).Next()
 	if err != nil {
 		return kernels.Spec{}, jobErrf("%s: %v", inputs.Quote(path), err)
+	}
+	if rec.Kernel == "exec" {
+		return kernels.Spec{Name: "exec"}, nil
 	}
 	spec, err := kernels.Lookup(rec.Kernel)
 	if err != nil {

@@ -168,4 +168,30 @@ out=$(cat "$W"/blasbatch-merge-*.out)
 echo "$out" | grep -q "incomplete" && fail "merge after the pasted line: $out"
 same "$W/single.jsonl" "$W/results3.jsonl" || fail "after the pasted submit line the records differ from the single run"
 say "the printed submit line, pasted in /: array and merge completed the set"
+# A sharded exec: a Python function over the files, one array task a
+# shard, merged; every file exactly one ok record, with the result the
+# function gives when called directly.
+rm -f "$W"/blasbatch-*.out
+cat >"$W/fsum.py" <<'PY'
+import numpy as np
+def total(path):
+    return float(np.load(path).sum())
+PY
+out=$($BB slurm -array 3 -cpus-per-task 1 -dir "$JOB" -submit -- exec -python /usr/bin/python3 -py fsum:total -jsonl exec.jsonl ::: in)
+echo "$out"
+waitjobs
+out=$(cat "$W"/blasbatch-merge-*.out)
+echo "$out" | grep -q "incomplete" && fail "exec merge: $out"
+/usr/bin/python3 - "$W/exec.jsonl" "$W/in" <<'PY' || fail "the sharded exec's merged records are wrong"
+import json, os, sys, numpy as np
+recs = [json.loads(l) for l in open(sys.argv[1])]
+files = sorted(f for f in os.listdir(sys.argv[2]) if not f.startswith("."))
+got = {r["input"]: r for r in recs}
+assert len(recs) == len(files) == len(got), (len(recs), len(files))
+for f in files:
+    r = got[os.path.join("in", f)]
+    assert r["ok"] and r["kernel"] == "exec", r
+    assert r["result"] == float(np.load(os.path.join(sys.argv[2], f)).sum()), r
+PY
+say "exec -py as an array of 3: merged $(wc -l <"$W/exec.jsonl") records, each the function's own result"
 say "PASS ($((SECONDS)) s)"

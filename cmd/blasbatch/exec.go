@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/blasbatch/blasbatch"
 	"github.com/blasbatch/blasbatch/results"
@@ -73,31 +74,114 @@ errors, 128+N when stopped by signal N.
 Flags:
 `
 
+// execFlags are exec's flags; slurm parses the exec command it wraps with
+// them too.
+type execFlags struct {
+	jsonl, syncMode, shard, py, python, inputsFrom      string
+	resume, quiet, progress, worker, recursive, verbose bool
+	outer, inner, shards, retries                       int
+	timeout                                             time.Duration
+	maxResult                                           int64
+	plan                                                planOptions
+}
+
+func newExecFlags(stderr io.Writer) (*flag.FlagSet, *execFlags) {
+	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var f execFlags
+	fs.StringVar(&f.jsonl, "jsonl", "", "write JSON Lines records to `FILE` (default: standard output); held locked for the run")
+	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run: skip every file -jsonl FILE records as ok, retry the failed ones, append the rest")
+	fs.StringVar(&f.syncMode, "sync", "interval", "when records are forced to disk: every, interval (at most once a second), end")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary line")
+	fs.BoolVar(&f.progress, "progress", false, "show the progress bar even when standard error is not a terminal")
+	fs.IntVar(&f.outer, "outer", 0, "lanes: files computed at once (0: choose)")
+	fs.IntVar(&f.inner, "inner", 0, "threads per lane: the value of OMP_NUM_THREADS and friends (0: choose)")
+	f.plan.register(fs)
+	fs.StringVar(&f.shard, "shard", defaultShard(), "run only shard `I/N` of the files, or auto (Slurm array, Kubernetes Indexed Job with -shards); results go to FILE.shard-000I-of-000N.jsonl")
+	fs.IntVar(&f.shards, "shards", 0, "with -shard auto in a Kubernetes Indexed Job: the number of shards N")
+	fs.DurationVar(&f.timeout, "timeout", 0, "fail a file that takes longer than `DURATION` (30s, 5m), killing its processes")
+	fs.IntVar(&f.retries, "retries", 0, "try a failed file up to `N` more times")
+	fs.StringVar(&f.py, "py", "", "call the Python function `MODULE:FUNC` on each file")
+	fs.StringVar(&f.python, "python", "python3", "the Python interpreter for -py")
+	fs.BoolVar(&f.worker, "worker", false, "start COMMAND once per lane and keep it: one path per line in, one result line out")
+	fs.StringVar(&f.inputsFrom, "inputs-from", "", "read the inputs one per line from `FILE` (- for standard input)")
+	fs.BoolVar(&f.recursive, "recursive", false, "take the files of directories recursively")
+	fs.Int64Var(&f.maxResult, "max-result", 16<<20, "the longest result one file may give, in `BYTES`; a longer one fails the file")
+	fs.BoolVar(&f.verbose, "v", false, "print the plan and its reasons, and the details behind warnings, to standard error")
+	return fs, &f
+}
+
+// splitCommand cuts exec's arguments after the flags into the command and
+// the inputs after ":::" (sep false when there is no ":::").
+func splitCommand(rest []string) (command, inputs []string, sep bool) {
+	for i, a := range rest {
+		if a == ":::" {
+			return rest[:i], rest[i+1:], true
+		}
+	}
+	return rest, nil, false
+}
+
+// job turns exec's flags and the arguments after them into a Job; the
+// inputs are read from -inputs-from when it is given.
+func (f *execFlags) job(rest []string) (blasbatch.Job, error) {
+	var job blasbatch.Job
+	command, inputs, sep := splitCommand(rest)
+	switch {
+	case f.inputsFrom != "" && sep:
+		return job, errors.New("give the inputs after ::: or with -inputs-from, not both")
+	case f.inputsFrom != "":
+		var err error
+		if inputs, err = readInputList(f.inputsFrom); err != nil {
+			return job, fmt.Errorf("-inputs-from: %v", err)
+		}
+	case !sep:
+		return job, errors.New("no inputs: give them after ::: (blasbatch exec COMMAND ::: FILE...), or with -inputs-from FILE (see -h)")
+	}
+	switch {
+	case len(inputs) == 0:
+		return job, errors.New("no inputs after ::: (or in -inputs-from)")
+	case f.py != "" && len(command) > 0:
+		return job, fmt.Errorf("-py runs a Python function: give no command beside it (got %q)", command)
+	case f.py != "" && f.worker:
+		return job, errors.New("-py and -worker are two ways to run: give one")
+	case f.py == "" && len(command) == 0:
+		return job, errors.New("no command: give the command to run on each file before :::, or -py MODULE:FUNC")
+	case f.outer < 0 || f.inner < 0 || f.timeout < 0 || f.retries < 0 || f.maxResult < 1:
+		return job, errors.New("-outer, -inner, -timeout and -retries cannot be negative, nor -max-result less than 1")
+	}
+	mode, err := f.plan.mode()
+	if err != nil {
+		return job, err
+	}
+	syncEvery, err := results.ParseSyncMode(f.syncMode)
+	if err != nil {
+		return job, err
+	}
+	sh, err := parseShard(f.shard, f.shards, os.Getenv)
+	if err != nil {
+		return job, err
+	}
+	res := f.jsonl
+	if res == "-" {
+		res = ""
+	}
+	if f.resume && res == "" {
+		return job, errors.New("-resume needs -jsonl FILE: it reads what FILE already holds")
+	}
+	return blasbatch.Job{
+		Command: &blasbatch.Command{Args: command, Worker: f.worker, Python: f.py, PythonExe: f.python,
+			Timeout: f.timeout, Retries: f.retries, MaxResult: f.maxResult},
+		Inputs: inputs, Recursive: f.recursive,
+		Outer: f.outer, Inner: f.inner, Plan: mode, Wisdom: f.plan.wisdom,
+		ResultsFile: res, Resume: f.resume, Sync: syncEvery, Shard: sh,
+	}, nil
+}
+
 func cmdExec(args []string, stdout, stderr io.Writer) int {
 	sig := watchSignals()
 	defer sig.stop()
-	fs := flag.NewFlagSet("exec", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	jsonl := fs.String("jsonl", "", "write JSON Lines records to `FILE` (default: standard output); held locked for the run")
-	resume := fs.Bool("resume", false, "continue an interrupted run: skip every file -jsonl FILE records as ok, retry the failed ones, append the rest")
-	syncMode := fs.String("sync", "interval", "when records are forced to disk: every, interval (at most once a second), end")
-	quiet := fs.Bool("quiet", false, "no progress bar and no summary line")
-	showProgress := fs.Bool("progress", false, "show the progress bar even when standard error is not a terminal")
-	outer := fs.Int("outer", 0, "lanes: files computed at once (0: choose)")
-	inner := fs.Int("inner", 0, "threads per lane: the value of OMP_NUM_THREADS and friends (0: choose)")
-	var po planOptions
-	po.register(fs)
-	shardFlag := fs.String("shard", defaultShard(), "run only shard `I/N` of the files, or auto (Slurm array, Kubernetes Indexed Job with -shards); results go to FILE.shard-000I-of-000N.jsonl")
-	shards := fs.Int("shards", 0, "with -shard auto in a Kubernetes Indexed Job: the number of shards N")
-	timeout := fs.Duration("timeout", 0, "fail a file that takes longer than `DURATION` (30s, 5m), killing its processes")
-	retries := fs.Int("retries", 0, "try a failed file up to `N` more times")
-	py := fs.String("py", "", "call the Python function `MODULE:FUNC` on each file")
-	python := fs.String("python", "python3", "the Python interpreter for -py")
-	worker := fs.Bool("worker", false, "start COMMAND once per lane and keep it: one path per line in, one result line out")
-	inputsFrom := fs.String("inputs-from", "", "read the inputs one per line from `FILE` (- for standard input)")
-	recursive := fs.Bool("recursive", false, "take the files of directories recursively")
-	maxResult := fs.Int64("max-result", 16<<20, "the longest result one file may give, in `BYTES`; a longer one fails the file")
-	verbose := fs.Bool("v", false, "print the plan and its reasons, and the details behind warnings, to standard error")
+	fs, f := newExecFlags(stderr)
 	fs.Usage = func() {
 		fmt.Fprint(stderr, execUsage)
 		fs.PrintDefaults()
@@ -105,87 +189,25 @@ func cmdExec(args []string, stdout, stderr io.Writer) int {
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
-	usageErr := func(format string, a ...any) int {
-		fmt.Fprintf(stderr, "blasbatch exec: "+format+"\n", a...)
+	job, err := f.job(fs.Args())
+	if err != nil {
+		fmt.Fprintf(stderr, "blasbatch exec: %v\n", err)
 		return exitUsage
 	}
-	rest := fs.Args()
-	command, inputs := rest, []string(nil)
-	sep := -1
-	for i, a := range rest {
-		if a == ":::" {
-			sep = i
-			break
-		}
-	}
-	if sep >= 0 {
-		command, inputs = rest[:sep], rest[sep+1:]
-	}
-	switch {
-	case *inputsFrom != "" && sep >= 0:
-		return usageErr("give the inputs after ::: or with -inputs-from, not both")
-	case *inputsFrom != "":
-		var err error
-		if inputs, err = readInputList(*inputsFrom); err != nil {
-			return usageErr("-inputs-from: %v", err)
-		}
-	case sep < 0:
-		return usageErr("no inputs: give them after ::: (blasbatch exec COMMAND ::: FILE...), or with -inputs-from FILE (see -h)")
-	}
-	if len(inputs) == 0 {
-		return usageErr("no inputs after ::: (or in -inputs-from)")
-	}
-	if *py != "" && len(command) > 0 {
-		return usageErr("-py runs a Python function: give no command beside it (got %q)", command)
-	}
-	if *py != "" && *worker {
-		return usageErr("-py and -worker are two ways to run: give one")
-	}
-	if *py == "" && len(command) == 0 {
-		return usageErr("no command: give the command to run on each file before :::, or -py MODULE:FUNC")
-	}
-	if *outer < 0 || *inner < 0 || *timeout < 0 || *retries < 0 || *maxResult < 1 {
-		return usageErr("-outer, -inner, -timeout and -retries cannot be negative, nor -max-result less than 1")
-	}
-	mode, err := po.mode()
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	syncEvery, err := results.ParseSyncMode(*syncMode)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	sh, err := parseShard(*shardFlag, *shards, os.Getenv)
-	if err != nil {
-		return usageErr("%v", err)
-	}
-	res := *jsonl
-	if res == "-" {
-		res = ""
-	}
-	if *resume && res == "" {
-		return usageErr("-resume needs -jsonl FILE: it reads what FILE already holds")
-	}
-	job := blasbatch.Job{
-		Command: &blasbatch.Command{Args: command, Worker: *worker, Python: *py, PythonExe: *python,
-			Timeout: *timeout, Retries: *retries, MaxResult: *maxResult},
-		Inputs: inputs, Recursive: *recursive,
-		Outer: *outer, Inner: *inner, Plan: mode, Wisdom: po.wisdom,
-		ResultsFile: res, Resume: *resume, Sync: syncEvery, Shard: sh, Abandon: sig.abandon,
-	}
-	if res == "" {
+	job.Abandon = sig.abandon
+	if job.ResultsFile == "" {
 		job.Records = stdout
 	}
-	if !*quiet {
+	if !f.quiet {
 		job.Info = func(s string) { fmt.Fprintf(stderr, "blasbatch exec: %s\n", s) }
 		job.Warn = func(s string) { fmt.Fprintf(stderr, "blasbatch exec: warning: %s\n", s) }
 	}
-	if *verbose {
+	if f.verbose {
 		job.Debug = func(s string) { fmt.Fprintf(stderr, "blasbatch exec: debug: %s\n", s) }
 	}
 	var bar *progress
 	var barMu sync.Mutex
-	showBar := !*quiet && (*showProgress || isTerminal(stderr))
+	showBar := !f.quiet && (f.progress || isTerminal(stderr))
 	job.Progress = func(p blasbatch.Progress) {
 		barMu.Lock()
 		defer barMu.Unlock()
@@ -195,7 +217,7 @@ func cmdExec(args []string, stdout, stderr io.Writer) int {
 		bar.update(p.Done, p.Items)
 	}
 	sig.onFirst = func(s os.Signal) {
-		if !*quiet {
+		if !f.quiet {
 			fmt.Fprintf(stderr, "\nblasbatch exec: %v: finishing the files in flight (again to abandon them)\n", s)
 		}
 	}
@@ -205,7 +227,7 @@ func cmdExec(args []string, stdout, stderr io.Writer) int {
 		bar.finish()
 	}
 	barMu.Unlock()
-	return report(stderr, "exec", *quiet, *verbose, job, sum, runErr, sig.first())
+	return report(stderr, "exec", f.quiet, f.verbose, job, sum, runErr, sig.first())
 }
 
 // readInputList reads one path per line (a trailing "\r" dropped, blank

@@ -20,6 +20,8 @@ func cmdMerge(args []string, stdout, stderr io.Writer) int {
 	shape := fs.String("shape", "", "shape of raw .f64 inputs, as run's -shape")
 	var pairs pairList
 	fs.Var(&pairs, "pair", "a pair of the run's -pair inputs A,B (repeatable)")
+	recursive := fs.Bool("recursive", false, "the shards are of an exec run with -recursive: take INPUTS' directories recursively")
+	inputsFrom := fs.String("inputs-from", "", "read INPUTS one per line from `FILE` (- for standard input), as exec's -inputs-from")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, `Usage: blasbatch merge -jsonl FILE [flags] [INPUTS...]
 
@@ -55,7 +57,16 @@ Flags:
 	if *jsonl == "" || *jsonl == "-" {
 		return usageErr("-jsonl FILE is required (see -h)")
 	}
-	job := blasbatch.MergeJob{ResultsFile: *jsonl, Inputs: args, Pairs: pairs}
+	if *inputsFrom != "" {
+		if len(args) > 0 {
+			return usageErr("give INPUTS or -inputs-from, not both")
+		}
+		var err error
+		if args, err = readInputList(*inputsFrom); err != nil {
+			return usageErr("-inputs-from: %v", err)
+		}
+	}
+	job := blasbatch.MergeJob{ResultsFile: *jsonl, Inputs: args, Pairs: pairs, Recursive: *recursive}
 	if *kernel != "" {
 		spec, err := kernels.Lookup(*kernel)
 		if err != nil {

@@ -100,8 +100,8 @@ func cmdSlurm(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	rest := fs.Args()
-	if len(rest) == 0 || rest[0] != "run" {
-		return usage("give the run command after the flags: -- run [run flags] INPUTS...")
+	if len(rest) == 0 || rest[0] != "run" && rest[0] != "exec" {
+		return usage("give the run (or exec) command after the flags: -- run [run flags] INPUTS..., or -- exec [exec flags] COMMAND ::: INPUTS...")
 	}
 	if *array < 1 || *cpus < 1 {
 		return usage("-array and -cpus-per-task must be at least 1")
@@ -119,7 +119,11 @@ func cmdSlurm(args []string, stdout, stderr io.Writer) int {
 	if err := checkScriptText("-dir", *dir); err != nil {
 		return usage("%v", err)
 	}
-	run, err := parseSlurmRun(rest[1:], *array)
+	parse := parseSlurmRun
+	if rest[0] == "exec" {
+		parse = parseSlurmExec
+	}
+	run, err := parse(rest[1:], *array)
 	if err != nil {
 		return usage("%v", err)
 	}
@@ -159,7 +163,10 @@ func cmdSlurm(args []string, stdout, stderr io.Writer) int {
 		return fail("-dir: %v", err)
 	}
 
-	spec := slurmSpec{Exe: exe, Dir: wd, Array: *array, CPUs: *cpus, Sbatch: extra, Run: rest[1:], Merge: run.merge}
+	spec := slurmSpec{Exe: exe, Dir: wd, Array: *array, CPUs: *cpus, Sbatch: extra, Command: rest[0], Run: rest[1:], Merge: run.merge}
+	if err := os.MkdirAll(scriptDir, 0o777); err != nil {
+		return fail("-dir: %v", err)
+	}
 	arrayScript := filepath.Join(scriptDir, "blasbatch-array.sbatch")
 	mergeScript := filepath.Join(scriptDir, "blasbatch-merge.sbatch")
 	for _, s := range []struct{ path, body string }{{arrayScript, spec.arrayScript()}, {mergeScript, spec.mergeScript()}} {
@@ -240,6 +247,52 @@ func parseSlurmRun(args []string, n int) (slurmRun, error) {
 	return slurmRun{outer: rf.outer, inner: rf.inner, merge: merge}, nil
 }
 
+// parseSlurmExec is parseSlurmRun for an exec command: its flags (before
+// the command), the same refusals, and merge's arguments: -jsonl, and the
+// inputs (after ":::", or -inputs-from FILE) with -recursive as exec has
+// them.
+func parseSlurmExec(args []string, n int) (slurmRun, error) {
+	var msg bytes.Buffer
+	efs, ef := newExecFlags(&msg)
+	efs.Usage = func() {}
+	if err := efs.Parse(args); err != nil {
+		if s := strings.TrimSpace(msg.String()); s != "" && !errors.Is(err, flag.ErrHelp) {
+			return slurmRun{}, fmt.Errorf("the exec command: %s", s)
+		}
+		return slurmRun{}, errors.New("the exec command: -h asks for help, not a run: see blasbatch exec -h")
+	}
+	set := map[string]bool{}
+	efs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	for _, name := range []string{"shard", "shards"} {
+		if set[name] {
+			return slurmRun{}, fmt.Errorf("the exec command must not set -%s (%s): each array task runs shard ${SLURM_ARRAY_TASK_ID} of %d, written into its script, so that a task resubmitted alone is still that shard", name, efs.Lookup(name).Value, n)
+		}
+	}
+	if set["resume"] && !ef.resume {
+		return slurmRun{}, errors.New("the exec command must not set -resume=false: an array task always resumes its shard")
+	}
+	if ef.jsonl == "" || ef.jsonl == "-" {
+		return slurmRun{}, errors.New("the exec command needs -jsonl FILE: the shards and the merge write beside it")
+	}
+	ef.shard, ef.shards = "", 0
+	if ef.inputsFrom == "-" {
+		return slurmRun{}, errors.New("the exec command cannot read -inputs-from - in a job script: give -inputs-from FILE")
+	}
+	if _, err := ef.job(efs.Args()); err != nil {
+		return slurmRun{}, fmt.Errorf("the exec command: %v", err)
+	}
+	merge := []string{"-jsonl", ef.jsonl}
+	if ef.recursive {
+		merge = append(merge, "-recursive")
+	}
+	if ef.inputsFrom != "" {
+		merge = append(merge, "-inputs-from", ef.inputsFrom)
+	} else if _, inputs, _ := splitCommand(efs.Args()); len(inputs) > 0 {
+		merge = append(append(merge, "--"), inputs...)
+	}
+	return slurmRun{outer: ef.outer, inner: ef.inner, merge: merge}, nil
+}
+
 // slurmSpec is what the two scripts hold. Every string in it has passed
 // checkScriptText (and Sbatch checkSbatchArg).
 type slurmSpec struct {
@@ -248,7 +301,9 @@ type slurmSpec struct {
 	Array  int      // tasks (shards)
 	CPUs   int      // CPUs per array task
 	Sbatch []string // the user's sbatch arguments, one each
-	Run    []string // the run command's arguments after "run", as given
+	// Command is "run" or "exec"; Run its arguments after it, as given.
+	Command string
+	Run     []string
 	Merge  []string // the merge command's arguments after "merge"
 }
 
@@ -275,7 +330,7 @@ func (s slurmSpec) arrayScript() string {
 	// The shard count is written into the script, not read from the array's
 	// bounds: a task resubmitted alone (sbatch --array=I) is still shard I
 	// of N.
-	words := []string{shellQuote(s.Exe), "run", "-shard", fmt.Sprintf(`"${SLURM_ARRAY_TASK_ID}/%d"`, s.Array), "-resume"}
+	words := []string{shellQuote(s.Exe), s.Command, "-shard", fmt.Sprintf(`"${SLURM_ARRAY_TASK_ID}/%d"`, s.Array), "-resume"}
 	fmt.Fprintf(&b, "exec %s\n", strings.Join(append(words, quoteAll(s.Run)...), " "))
 	return b.String()
 }

@@ -440,7 +440,7 @@ func TestSlurmRefuses(t *testing.T) {
 		{"run help", with(nil, "--", "run", "-h"), `asks for help`, nil},
 		{"no inputs", with(nil, "--", "run", "-jsonl", "r.jsonl"), `no inputs`, nil},
 		{"no tasks", []string{"slurm", "-array", "0", "--", "run", "-jsonl", "r.jsonl", "x.npy"}, `at least 1`, nil},
-		{"no run", []string{"slurm", "-array", "2"}, `give the run command`, nil},
+		{"no run", []string{"slurm", "-array", "2"}, `give the run (or exec) command`, nil},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv(exeEnv, exe)
