@@ -23,7 +23,7 @@ help:
 	@echo "make build        build $(BIN)"
 	@echo "make test         the whole test suite (race detector on, NumPy interop included)"
 	@echo "make test-slurm   a real one-node Slurm (as root): array job, merge, cancel and resubmit"
-	@echo "make lint         gofmt -s, go vet, staticcheck: fails if anything is printed"
+	@echo "make lint         gofmt -s, go vet, staticcheck, the darwin and linux/arm64 pure-Go builds: fails if anything is printed"
 	@echo "make bench        Go benchmarks (kernels, splits) for benchstat"
 	@echo "make demo         deps + build + the question's workload on this machine"
 	@echo "make anchor       blasbatch against the NumPy anchors (alternated, medians)"
@@ -58,8 +58,11 @@ test-purego:
 $(GOBIN)/staticcheck:
 	GOFLAGS= $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
 
+# The pure-Go build must also build where blasbatch is not developed: macOS
+# and 64-bit ARM Linux (no cgo, so gonum's LAPACK).
 lint: $(GOBIN)/staticcheck
-	@out=$$(gofmt -s -l . ; $(GO) vet $(PKGS) 2>&1; $(GOBIN)/staticcheck $(PKGS) 2>&1); \
+	@out=$$(gofmt -s -l . ; $(GO) vet $(PKGS) 2>&1; $(GOBIN)/staticcheck $(PKGS) 2>&1; \
+	  GOOS=darwin CGO_ENABLED=0 $(GO) build $(PKGS) 2>&1; GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(PKGS) 2>&1); \
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 
 bench:

@@ -304,7 +304,7 @@ type slurmSpec struct {
 	// Command is "run" or "exec"; Run its arguments after it, as given.
 	Command string
 	Run     []string
-	Merge  []string // the merge command's arguments after "merge"
+	Merge   []string // the merge command's arguments after "merge"
 }
 
 // directives returns the #SBATCH lines that every script has after its own.
