@@ -272,7 +272,7 @@ func TestMemoryBounded(t *testing.T) {
 	} {
 		var mu sync.Mutex
 		slabs := map[*float64]bool{}
-		spec := probeSpecCounting(false, nil, func(a []float64) {
+		spec := probeSpecWith(false, nil, func(a []float64) {
 			mu.Lock()
 			defer mu.Unlock()
 			slabs[&a[0]] = true
@@ -333,7 +333,7 @@ func TestKernelPanicInProcess(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "s.npy")
 	writeProbe(t, p, 5, 3, 3, 1, map[int]probeItem{1: {actPanic, 1}, 3: {actPanic, 3}})
 	var made int
-	spec := probeSpecCounting(false, func() { made++ })
+	spec := probeSpecWith(false, func() { made++ }, nil)
 	tasks, _ := scan(t, spec, p)
 	var out lineWriter
 	var debug, warn lines

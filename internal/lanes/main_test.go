@@ -186,21 +186,18 @@ const (
 // probeSpec is the probe kernel. Actions that end the process are refused
 // unless inChild, so that an in-process test cannot kill the test binary.
 func probeSpec(inChild bool) kernels.Spec {
-	return probeSpecCounting(inChild, nil)
+	return probeSpecWith(inChild, nil, nil)
 }
 
-// probeSpecCounting is probeSpec calling made (when not nil) each time a
-// worker is made, and seen with each matrix a worker is given.
-func probeSpecCounting(inChild bool, made func(), seen ...func([]float64)) kernels.Spec {
+// probeSpecWith is probeSpec calling made (when not nil) each time a
+// worker is made, and seen (when not nil) with each matrix a worker is
+// given.
+func probeSpecWith(inChild bool, made func(), seen func([]float64)) kernels.Spec {
 	newWith := func(_ blas.LAPACK, _ kernels.Options) kernels.Worker {
 		if made != nil {
 			made()
 		}
-		w := &probeWorker{inChild: inChild}
-		if len(seen) > 0 {
-			w.seen = seen[0]
-		}
-		return w
+		return &probeWorker{inChild: inChild, seen: seen}
 	}
 	return kernels.Spec{
 		Name:    "probe",
