@@ -82,7 +82,7 @@ func (r *run) decideExec(ctx context.Context, tasks *[]lanes.Task, c *lanes.Coun
 	outer, inner := execSplit(r.job.Outer, r.job.Inner, items, cores)
 	switch {
 	case r.job.Outer != 0 || r.job.Inner != 0:
-		dec.Reasons = append(dec.Reasons, fmt.Sprintf("forced: %d lanes × %d threads", outer, inner))
+		dec.Reasons = append(dec.Reasons, fmt.Sprintf("forced: %d lane(s) of %d thread(s)", outer, inner))
 	default:
 		path, note := r.wisdomPath()
 		if note != "" {
@@ -105,7 +105,7 @@ func (r *run) decideExec(ctx context.Context, tasks *[]lanes.Task, c *lanes.Coun
 			}
 			if best.Outer > 0 {
 				outer, inner = best.Outer, best.Inner
-				dec.Reasons = append(dec.Reasons, fmt.Sprintf("measured: %d lanes × %d threads computed the most items per second", outer, inner))
+				dec.Reasons = append(dec.Reasons, fmt.Sprintf("measured: %d lane(s) of %d thread(s) computed the most files per second", outer, inner))
 				if path != "" {
 					err := plan.UpdateWisdom(path, func(on *plan.Wisdom) { on.Learn(r.commandKey(), best) })
 					if err != nil {
@@ -117,11 +117,11 @@ func (r *run) decideExec(ctx context.Context, tasks *[]lanes.Task, c *lanes.Coun
 			}
 		case known && e.Outer > 0:
 			outer, inner = min(e.Outer, max(items, 1)), e.Inner
-			dec.Reasons = append(dec.Reasons, fmt.Sprintf("from wisdom (measured %s): %d lanes × %d threads", e.Measured.Format("2006-01-02"), e.Outer, e.Inner))
+			dec.Reasons = append(dec.Reasons, fmt.Sprintf("from wisdom (measured %s): %d lane(s) of %d thread(s)", e.Measured.Format("2006-01-02"), e.Outer, e.Inner))
 		case items >= cores:
-			dec.Reasons = append(dec.Reasons, "at least as many items as cores: every core a lane of one thread")
+			dec.Reasons = append(dec.Reasons, "at least as many files as cores: every core a lane of one thread")
 		default:
-			dec.Reasons = append(dec.Reasons, fmt.Sprintf("%d items on %d cores: %d lanes of %d threads, so no core idles", items, cores, outer, inner))
+			dec.Reasons = append(dec.Reasons, fmt.Sprintf("%d files on %d cores: %d lane(s) of %d thread(s), so no core idles", items, cores, outer, inner))
 		}
 	}
 	if outer*inner > cores {
@@ -170,7 +170,7 @@ func (r *run) measureExec(ctx context.Context, tasks *[]lanes.Task, c *lanes.Cou
 			continue
 		}
 		rate := float64(outer) / secs
-		tried = append(tried, fmt.Sprintf("%d × %d: %.3gs per item, %.3g items/s", outer, inner, secs, rate))
+		tried = append(tried, fmt.Sprintf("%d × %d: %.3gs per file, %.3g files/s", outer, inner, secs, rate))
 		if rate > bestRate {
 			bestRate = rate
 			best = plan.WisdomEntry{Cost: plan.Cost{Seconds1: 1 / rate}, Outer: outer, Inner: inner, Measured: time.Now().UTC()}
@@ -183,7 +183,7 @@ func (r *run) measureExec(ctx context.Context, tasks *[]lanes.Task, c *lanes.Cou
 		}
 	}
 	if len(tried) > 0 {
-		notes = append([]string{fmt.Sprintf("measured on %d real items (kept as results): %s", used, strings.Join(tried, "; "))}, notes...)
+		notes = append([]string{fmt.Sprintf("measured on %d real files (kept as results): %s", used, strings.Join(tried, "; "))}, notes...)
 	}
 	return best, notes, nil
 }

@@ -305,18 +305,33 @@ func report(stderr io.Writer, cmd string, quiet, verbose bool, job blasbatch.Job
 		return exitFailed
 	}
 	if !quiet {
-		fmt.Fprintf(stderr, "blasbatch: %d items ok%s in %.2fs (%s)\n", sum.OK, done, sum.Elapsed.Seconds(), describeRun(sum))
+		noun := "items"
+		if job.Command != nil {
+			noun = "files"
+		}
+		fmt.Fprintf(stderr, "blasbatch: %d %s ok%s in %.2fs (%s)\n", sum.OK, noun, done, sum.Elapsed.Seconds(), describeRun(job, sum))
 	}
 	return exitOK
 }
 
 // describeRun is the summary line's account of the split that ran.
-func describeRun(sum blasbatch.Summary) string {
+func describeRun(job blasbatch.Job, sum blasbatch.Summary) string {
 	phases := sum.Phases
-	if len(phases) == 0 {
+	switch {
+	case len(phases) == 0:
 		return "nothing to compute"
+	case job.Command != nil:
+		ph := phases[0]
+		return fmt.Sprintf("%d %s of %d %s, each pinned to its own CPUs", ph.Outer, plural(ph.Outer, "lane", "lanes"), ph.Inner, plural(ph.Inner, "thread", "threads"))
 	}
 	return describePhases(phases)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // describePhases says what a plan's phases are.
