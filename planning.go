@@ -282,7 +282,11 @@ func (r *run) measure(ctx context.Context, tasks *[]lanes.Task, c *lanes.Counts,
 		}
 		spent += need
 		learned[r.wisdomKey(s)] = plan.WisdomEntry{Cost: cost, Rows: s.rows, Cols: s.cols, Measured: time.Now().UTC()}
-		notes = append(notes, fmt.Sprintf("measured %s: %.4gs on 1 thread, %.4gs on %d (parallel fraction %.2f); the %d trial items are kept as results", name, t1, tk, k, cost.Parallel, per*trials))
+		kept := fmt.Sprintf("; the %d trial items are kept as results", per*trials)
+		if r.explain {
+			kept = ""
+		}
+		notes = append(notes, fmt.Sprintf("measured %s: %.4gs on 1 thread, %.4gs on %d (parallel fraction %.2f)%s", name, t1, tk, k, cost.Parallel, kept))
 	}
 	return learned, notes, nil
 }
