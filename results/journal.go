@@ -183,6 +183,9 @@ func OpenJournal(path string, opt JournalOptions) (*Journal, error) {
 
 // load reads what the file holds: with Resume every line, else the first.
 func (j *Journal) load() error {
+	if err := j.checkStart(); err != nil {
+		return err
+	}
 	if !j.opt.Resume {
 		return j.checkFirstLine()
 	}
@@ -190,6 +193,11 @@ func (j *Journal) load() error {
 	for {
 		ln, rec, err := d.Next()
 		if err == io.EOF {
+			// A torn last line is cut by Begin: it must be what a kill
+			// leaves of a record, never the user's text.
+			if d.Torn > 0 && !looksLikeRecord(d.buf) {
+				return &JournalError{Path: j.path, Line: d.n + 1, Err: ErrNotResults, Detail: quoteStart(d.buf) + ", not a record cut short; not resuming into it"}
+			}
 			j.torn = d.Torn
 			return nil
 		}
@@ -213,10 +221,37 @@ func (j *Journal) load() error {
 	}
 }
 
+// recordPeek is how much of a file's first line checkStart reads to tell
+// whether it starts like a record (looksLikeRecord needs less).
+const recordPeek = 4 << 10
+
+// checkStart refuses, from its first bytes alone, a file whose first line
+// does not start like a record: a user's notes, a binary file without a
+// newline of any length, JSON of another program. An empty file passes.
+func (j *Journal) checkStart() error {
+	buf := make([]byte, recordPeek)
+	n, err := j.f.ReadAt(buf, 0)
+	if err != nil && err != io.EOF {
+		return &JournalError{Path: j.path, Err: unwrapPath(err)}
+	}
+	start := buf[:n]
+	if i := bytes.IndexByte(start, '\n'); i >= 0 {
+		start = start[:i]
+	}
+	if looksLikeRecord(bytes.TrimRight(start, "\r")) {
+		return nil
+	}
+	what := "refusing to replace it (remove it, or give another -jsonl FILE)"
+	if j.opt.Resume {
+		what = "not resuming into it"
+	}
+	return &JournalError{Path: j.path, Line: 1, Err: ErrNotResults, Detail: quoteStart(start) + "; " + what}
+}
+
 // checkFirstLine allows a fresh run to replace the file only when it is
 // empty or starts with a record (a whole first line, or a record cut short
 // by a kill: a line that decodes once closed is not required then, since
-// a torn record cannot decode; it must at least start like one).
+// a torn record cannot decode; checkStart has seen that it starts like one).
 func (j *Journal) checkFirstLine() error {
 	br := bufio.NewReaderSize(io.NewSectionReader(j.f, 0, 1<<62), 64<<10)
 	var line []byte
@@ -235,7 +270,7 @@ func (j *Journal) checkFirstLine() error {
 		return nil
 	}
 	whole := line[len(line)-1] == '\n'
-	if _, err := Decode(line); err == nil || !whole && bytes.HasPrefix(line, []byte(recordStart)) {
+	if _, err := Decode(line); err == nil || !whole {
 		return nil
 	}
 	return &JournalError{Path: j.path, Line: 1, Err: ErrNotResults, Detail: quoteStart(bytes.TrimRight(line, "\r\n")) + "; refusing to replace it (remove it, or give another -jsonl FILE)"}

@@ -1,0 +1,103 @@
+package results
+
+import (
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/blasbatch/blasbatch/kernels"
+)
+
+// TestLooksLikeRecordEveryPrefix: every prefix of every line the two
+// writers produce (the Encoder's ok and failed records, Record.MarshalJSON's
+// exec records), ids with quotes, backslashes and control characters
+// included, starts like a record — so a kill at any byte leaves a torn line
+// that resume may cut.
+func TestLooksLikeRecordEveryPrefix(t *testing.T) {
+	enc := Encoder{Kernel: "svd", Field: "singular_values", Lane: 3}
+	exit := 0
+	var lines []string
+	for _, id := range []string{"a.npy", `we"ird\name.npy[3]`, "tab\there.npz:x", "é"} {
+		lines = append(lines,
+			string(enc.AppendOK(nil, id, 2, 3, kernels.Result{Values: []float64{2, 1}}, 0.25)),
+			string(enc.AppendFailure(nil, id, 0, 0, `bad "file"`)))
+		b, err := Record{Input: id, Kernel: "exec", OK: true, Exit: &exit}.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, string(b)+"\n")
+	}
+	for _, line := range lines {
+		for n := 0; n <= len(line); n++ {
+			if !looksLikeRecord([]byte(line[:n])) {
+				t.Fatalf("prefix %q of the record %q does not look like a record", line[:n], line)
+			}
+		}
+	}
+}
+
+// TestLooksLikeRecordRefuses: text, other programs' JSON (even one whose
+// first key is "input") and binary data do not start like a record.
+func TestLooksLikeRecordRefuses(t *testing.T) {
+	for _, s := range []string{
+		"hello", "my precious notes", " {\"input\":", `{"input" :"a"`, `{"a":1}`,
+		`{"input":"a","score":1}`, `{"input":"a","ok":true,"kernel":"svd"}`, `{"ok":true,"input":"a","kernel":"svd"}`,
+		`{"input": "a", "kernel": "svd"}`, // Python's json.dumps
+		`{"input":"a` + "\n" + `b","kernel":"svd"`, `{"input":1,"kernel":"svd"}`, `{"input":"a","kernel":3}`,
+		"\x93NUMPY\x01\x00v\x00{'descr'", "\x00\x01\x02",
+	} {
+		if looksLikeRecord([]byte(s)) {
+			t.Errorf("%q looks like a record", s)
+		}
+	}
+}
+
+// TestJournalRefusesWhatOnlyLooksTorn: a file whose only or last line has
+// no newline is cut by resume only when that line is a record cut short; a
+// user's text there, or a line of another program's JSON, is refused (fresh
+// or resumed) and the file left byte-identical.
+func TestJournalRefusesWhatOnlyLooksTorn(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, body string
+		resume     bool
+	}{
+		{"one-line-of-text-resume", "my precious notes, no newline", true},
+		{"records-then-text", recordLines("svd", "a") + "and then my notes", true},
+		{"pandas-one-row", `{"input":"a","score":1}`, false},
+		{"pandas-one-row-resume", `{"input":"a","score":1}`, true},
+		{"other-key-order", `{"ok":true,"input":"a","kernel":"svd"}` + "\n", false},
+		{"binary-no-newline", strings.Repeat("\x00\xff\x10", 100000), false},
+		{"binary-no-newline-resume", strings.Repeat("\x00\xff\x10", 100000), true},
+	} {
+		p := filepath.Join(dir, c.name)
+		writeFile(t, p, c.body)
+		j, err := OpenJournal(p, JournalOptions{Resume: c.resume, Kernel: "svd"})
+		if !errors.Is(err, ErrNotResults) {
+			t.Errorf("%s: %v, want %v", c.name, err, ErrNotResults)
+			if j != nil {
+				j.Abort()
+			}
+			continue
+		}
+		if got := readFile(t, p); got != c.body {
+			t.Errorf("%s: the refused file changed", c.name)
+		}
+	}
+	// A record cut short is still cut, fresh or resumed.
+	for _, resume := range []bool{false, true} {
+		p := filepath.Join(dir, "torn")
+		writeFile(t, p, recordLines("svd", "a")+`{"input":"b","kernel":"svd","rows":2,"co`)
+		j, err := OpenJournal(p, JournalOptions{Resume: resume, Kernel: "svd"})
+		if err != nil {
+			t.Fatalf("resume=%v: a torn record refused: %v", resume, err)
+		}
+		j.Abort()
+		writeFile(t, p, `{"input":"b","kern`)
+		if j, err = OpenJournal(p, JournalOptions{Resume: resume, Kernel: "svd"}); err != nil {
+			t.Fatalf("resume=%v: a file of one torn record refused: %v", resume, err)
+		}
+		j.Abort()
+	}
+}
