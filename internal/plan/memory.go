@@ -36,6 +36,11 @@ func FitMemory(budget, maxItem int64, outer, inner, readAhead, cores int, innerT
 	case allowed > outer:
 		f.ReadAhead = allowed - outer
 		return f
+	case allowed == outer:
+		// The split stands; only the read-ahead goes. (A warning here
+		// said "running 2 × 1 instead of 2 × 1".)
+		f.ReadAhead = -1
+		return f
 	}
 	f.Outer, f.ReadAhead = max(1, allowed), -1
 	if f.Outer < outer && innerThreads && !memoryBound {

@@ -41,6 +41,7 @@ func TestFitMemory(t *testing.T) {
 	}{
 		{"two items fit, four workers asked", 10 << 20, 4 << 20, 4, 1, 2, 4, true, false, 2, 2, -1, true},
 		{"read-ahead cut first", 5 << 20, 1 << 20, 4, 1, 2, 4, true, false, 4, 1, 1, false},
+		{"room for the workers only: no read-ahead, same split", 200 << 20, 80 << 20, 2, 1, 2, 2, true, false, 2, 1, -1, false},
 		{"no budget", 0, 1 << 30, 4, 1, 2, 4, true, false, 4, 1, 2, false},
 		{"one item: all cores to it", 300 << 20, 275 << 20, 2, 1, 2, 2, true, false, 1, 2, -1, true},
 		{"memory-bound keeps one thread", 300 << 20, 275 << 20, 2, 1, 2, 2, true, true, 1, 1, -1, true},
