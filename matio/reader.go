@@ -42,6 +42,18 @@ type Item struct {
 	ID string
 	// Rows and Cols are the matrix's dimensions, both at least 1.
 	Rows, Cols int
+	// Integer, Signed and Bits describe the elements as the file stores
+	// them, so that a caller can take them in their own type with
+	// ReadRaw: Integer for int8–int64 and uint8–uint64, Signed for the
+	// int ones, Bits the width (8, 16, 32 or 64). For float32 and float64
+	// Integer is false and Bits 32 or 64; for bool (Bool) Integer is false
+	// and Bits 8. Text formats (.mtx, .csv, .tsv) and raw .f64 files are
+	// float64: Bits 64.
+	Integer, Signed bool
+	Bits            int
+	// Bool says the array is NumPy's bool: Read gives 0 and 1, ReadRaw
+	// the bytes 0 and 1 (any nonzero byte is true).
+	Bool bool
 }
 
 // Reader reads the items of one input file (.npy, .npz, .mtx, .csv, .tsv or
@@ -91,8 +103,11 @@ type array struct {
 	cur     int  // index of the current item, or -1
 	read    bool // Read has been called for cur
 	pos     int  // not Fortran 3-D: index of the item the stream stands at
-	all     []float64
-	dead    bool // the stream's position is lost: no further items
+	// all is a Fortran-ordered 3-D array's elements, read whole at its
+	// first Read or ReadRaw: the raw elements in the machine's byte order
+	// (bools as 0 and 1), item after item, each row-major.
+	all  []byte
+	dead bool // the stream's position is lost: no further items
 }
 
 func (a *array) itemBytes() int64 { return int64(a.m) * int64(a.n) * int64(a.dt.size) }
@@ -277,7 +292,9 @@ func (r *Reader) Next() (Item, error) {
 			}
 			a.next++
 			a.cur, a.read = i, false
-			return Item{ID: a.id(r.pathID, i), Rows: a.m, Cols: a.n}, nil
+			it := Item{ID: a.id(r.pathID, i), Rows: a.m, Cols: a.n}
+			a.dt.describe(&it)
+			return it, nil
 		}
 		r.a = array{cur: -1}
 		if r.zr == nil {
@@ -385,14 +402,10 @@ func (r *Reader) Read(dst []float64) error {
 	var err error
 	switch {
 	case a.fortran && a.stack:
-		if a.all == nil {
-			all := make([]float64, a.k*a.m*a.n)
-			if err = r.readFortran(all, a.k, a.m, a.n); err != nil {
-				break
-			}
-			a.all = all
+		if err = r.loadFortranStack(); err != nil {
+			break
 		}
-		copy(dst, a.all[a.cur*a.m*a.n:])
+		a.dt.native().decode(dst, a.all[a.cur*a.m*a.n*a.dt.size:])
 		return nil
 	case a.fortran:
 		err = r.readFortran(dst, 1, a.m, a.n)

@@ -37,7 +37,7 @@ func (s *single) next(path, pathID string) (Item, error) {
 		return Item{}, &Error{Path: path, Err: err}
 	}
 	s.state, s.rows, s.cols, s.read = 1, rows, cols, false
-	return Item{ID: pathID, Rows: rows, Cols: cols}, nil
+	return Item{ID: pathID, Rows: rows, Cols: cols, Bits: 64}, nil
 }
 
 func (s *single) skip(n int) error {
