@@ -87,6 +87,16 @@ func (OpenBLAS) Dgesvd(job SVDJob, m, n int, a []float64, lda int, s, u []float6
 	}
 	mustFit("Dgesvd", dim{"m", m}, dim{"n", n}, dim{"lda", lda}, dim{"ldu", ldu}, dim{"ldvt", ldvt}, dim{"lwork", lwork})
 	checkSVDArgs(job, m, n, len(a), lda, len(s), len(u), ldu, len(vt), ldvt, len(work), lwork, -1)
+	if job == SVDNone && lwork != -1 {
+		if info, ok := svdValsSmall(m, n, a, lda, s, work[:lwork]); ok {
+			return info
+		}
+	}
+	return dgesvdLAPACKE(job, m, n, a, lda, s, u, ldu, vt, ldvt, work, lwork)
+}
+
+// dgesvdLAPACKE is Dgesvd through LAPACKE, always.
+func dgesvdLAPACKE(job SVDJob, m, n int, a []float64, lda int, s, u []float64, ldu int, vt []float64, ldvt int, work []float64, lwork int) int {
 	// Aᵀ's left vectors are A's right ones: JOBU and JOBVT swap with the buffers.
 	info := C.LAPACKE_dgesvd_work(C.LAPACK_COL_MAJOR, C.char(job), C.char(job),
 		C.lapack_int(n), C.lapack_int(m), f64ptr(a), C.lapack_int(max(lda, 1)),
