@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"syscall"
@@ -139,25 +138,26 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	job, err := f.job(args)
 	if err != nil {
-		return usageErr("%v", err)
+		return usageErr("%s", oneLine(err.Error()))
 	}
 	if !f.quiet {
-		job.Info = func(s string) { fmt.Fprintf(stderr, "blasbatch run: %s\n", s) }
-		job.Warn = func(s string) { fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", s) }
+		job.Info = func(s string) { fmt.Fprintf(stderr, "blasbatch run: %s\n", oneLine(s)) }
+		job.Warn = func(s string) { fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", oneLine(s)) }
 	}
 	if f.verbose {
 		job.Debug = func(s string) { fmt.Fprintf(stderr, "blasbatch run: debug: %s\n", s) }
 	}
 	if f.cpuProfile != "" {
-		pf, err := os.Create(f.cpuProfile)
+		// Written at the end, so that a refused run leaves FILE alone.
+		stop, err := startProfile(f.cpuProfile, job)
 		if err != nil {
-			return usageErr("-cpuprofile: %v", err)
+			return usageErr("-cpuprofile: %s", oneLine(err.Error()))
 		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return usageErr("-cpuprofile: %v", err)
-		}
-		defer pprof.StopCPUProfile()
+		defer func() {
+			if err := stop(); err != nil {
+				fmt.Fprintf(stderr, "blasbatch run: -cpuprofile: %s\n", oneLine(err.Error()))
+			}
+		}()
 	}
 	if job.ResultsFile == "" {
 		job.Records = stdout
@@ -264,7 +264,7 @@ func report(stderr io.Writer, cmd string, quiet, verbose bool, job blasbatch.Job
 		}
 	}
 	if errors.Is(err, blasbatch.ErrJob) {
-		fmt.Fprintf(stderr, "blasbatch %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "blasbatch %s: %s\n", cmd, oneLine(err.Error()))
 		return exitUsage
 	}
 	where := ""
@@ -290,7 +290,7 @@ func report(stderr io.Writer, cmd string, quiet, verbose bool, job blasbatch.Job
 		return signalExit(sig)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "blasbatch %s: %v\n", cmd, err)
+		fmt.Fprintf(stderr, "blasbatch %s: %s\n", cmd, oneLine(err.Error()))
 		if sum.OK+sum.Failed > 0 || sum.NotStarted > 0 {
 			fmt.Fprintf(stderr, "blasbatch: %s (of %d)%s%s\n", counts, sum.Items, where, resume())
 		}
@@ -301,7 +301,7 @@ func report(stderr io.Writer, cmd string, quiet, verbose bool, job blasbatch.Job
 		done = fmt.Sprintf(", %d already done", sum.Skipped)
 	}
 	if sum.Failed > 0 {
-		fmt.Fprintf(stderr, "blasbatch: %d of %d items failed%s (first: %s)\n", sum.Failed, sum.OK+sum.Failed, done, sum.FirstError)
+		fmt.Fprintf(stderr, "blasbatch: %d of %d items failed%s (first: %s)\n", sum.Failed, sum.OK+sum.Failed, done, oneLine(sum.FirstError))
 		return exitFailed
 	}
 	if !quiet {
