@@ -51,8 +51,8 @@ func (w workload) check(dir string) error {
 		return fmt.Errorf("%d×%d matrices have more elements than memory can hold", w.Rows, w.Cols)
 	}
 	one := int64(cells) * 8
-	if ram := threads.TotalMemory(); ram > 0 && one > ram/2 {
-		return fmt.Errorf("one %d×%d matrix needs %s, more than half of this machine's memory (%s)", w.Rows, w.Cols, plan.FormatBytes(one), plan.FormatBytes(ram))
+	if limit, of := memoryForOne(); limit > 0 && one > limit {
+		return fmt.Errorf("one %d×%d matrix needs %s, more than gen may hold (%s: half of %s)", w.Rows, w.Cols, plan.FormatBytes(one), plan.FormatBytes(limit), of)
 	}
 	hi, total := bits.Mul64(uint64(one), uint64(w.Count))
 	if hi != 0 || total > 1<<62 {
@@ -62,6 +62,19 @@ func (w workload) check(dir string) error {
 		return fmt.Errorf("%d matrices of %s need %s, and %s has %s free", w.Count, plan.FormatBytes(one), plan.FormatBytes(int64(total)), inputs.Quote(dir), plan.FormatBytes(free))
 	}
 	return nil
+}
+
+// memoryForOne is the most one matrix of gen may take: half of the
+// memory this process may use — the machine's, or its cgroup's limit when
+// that is lower (there an allocation over it is an OOM kill, not an error) —
+// and what that memory is, for the message.
+func memoryForOne() (int64, string) {
+	ram := threads.TotalMemory()
+	of := "this machine's memory, " + plan.FormatBytes(ram)
+	if cg, err := (threads.FS{}).Cgroup(); err == nil && cg.MemoryLimit > 0 && (ram <= 0 || cg.MemoryLimit < ram) {
+		ram, of = cg.MemoryLimit, "the cgroup's memory limit, "+plan.FormatBytes(cg.MemoryLimit)
+	}
+	return ram / 2, of
 }
 
 func cmdGen(args []string, stdout, stderr io.Writer) int {
@@ -102,6 +115,11 @@ Flags:
 		return usageErr("unexpected arguments %q (see -h)", fs.Args())
 	}
 	w := workload{Rows: *size, Cols: *size, Count: *count, Seed: *seed, Stack: *stack != ""}
+	if *rows < 0 || *cols < 0 {
+		// 0 is the default (take -size); a negative count is a mistake,
+		// not a request for 1000 × 1000.
+		return usageErr("-rows and -cols must be positive")
+	}
 	if *rows > 0 {
 		w.Rows = *rows
 	}
