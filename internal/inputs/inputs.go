@@ -6,6 +6,7 @@
 package inputs
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -19,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blasbatch/blasbatch/internal/safefile"
 	"github.com/blasbatch/blasbatch/matio"
@@ -52,7 +54,20 @@ type File struct {
 	// Todo is the part of the items still to compute, in order: all of
 	// them at first; resume and sharding take some away.
 	Todo []Span
+	// Data, when not nil, is the whole file as the scan read it: a small
+	// file is read once, and its items computed from these bytes (see
+	// CacheFile and CacheTotal).
+	Data []byte
 }
+
+// CacheFile is the largest file Scan keeps in memory whole, and
+// CacheTotal the most it keeps in all: many small files are then opened
+// and read once (open, fstat, one pread, close), not once for the scan and
+// again for the data.
+const (
+	CacheFile  = 256 << 10
+	CacheTotal = 128 << 20
+)
 
 // Run is a run of a file's items that share one shape: one 2-D array, a
 // 3-D stack, a pair, or one bad item (Err set, shape 0×0 unless known).
@@ -147,13 +162,16 @@ func (s *Set) Todo() int {
 // devices) are skipped with a warning per directory that counts them; an
 // argument that is one is kept, so that its item fails saying so. A
 // missing argument is kept too (its item fails naming it).
+//
+// ids[i] is the identity of paths[i] when it is a regular file (or a link
+// to one), and zero otherwise: Scan opens only those the fast way.
 func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warnings []string) {
 	seen := map[safefile.ID]string{}
 	dups := 0
 	var dupEx string
 	add := func(p string, fi fs.FileInfo) {
 		var id safefile.ID
-		if fi != nil {
+		if fi != nil && fi.Mode().IsRegular() {
 			var ok bool
 			if id, ok = safefile.IdentityOf(fi); ok {
 				if first, dup := seen[id]; dup {
@@ -259,6 +277,7 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 	}
 	files := make([]File, len(paths))
 	next := make(chan int)
+	var cached atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), max(1, len(paths))) {
 		wg.Add(1)
@@ -275,6 +294,18 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 					f.Runs = []Run{anyFile(paths[i])}
 				case pairwise:
 					f.Runs = []Run{scanPair(paths[i], "", opt.Read)}
+				case f.ID != (safefile.ID{}) && (len(opt.Read.Shape) > 0 || !strings.EqualFold(filepath.Ext(f.Path), ".f64")):
+					// A regular file: read it whole if it is small (a raw
+					// .f64 needs its .shape sidecar, which only OpenWith
+					// reads).
+					if data, _, ok := readSmall(f.Path, CacheFile); ok {
+						f.Runs = scanBytes(f.Path, data, opt.Read)
+						if cached.Add(int64(len(data))) <= CacheTotal {
+							f.Data = data
+						}
+						break
+					}
+					f.Runs = scanFile(paths[i], opt.Read)
 				default:
 					f.Runs = scanFile(paths[i], opt.Read)
 				}
@@ -476,6 +507,21 @@ func scanFile(p string, opt matio.Options) []Run {
 		return []Run{{ID0: matio.ErrorID(p, err), Count: 1, Err: err}}
 	}
 	defer r.Close()
+	return scanReader(p, r)
+}
+
+// scanBytes reads the headers of a file already in memory.
+func scanBytes(p string, data []byte, opt matio.Options) []Run {
+	r, err := matio.NewReaderWith(bytes.NewReader(data), int64(len(data)), p, opt)
+	if err != nil {
+		return []Run{{ID0: matio.ErrorID(p, err), Count: 1, Err: err}}
+	}
+	defer r.Close()
+	return scanReader(p, r)
+}
+
+// scanReader lists the items of an open file.
+func scanReader(p string, r *matio.Reader) []Run {
 	var runs []Run
 	for {
 		it, err := r.Next()

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -221,5 +222,41 @@ func TestScanCancelled(t *testing.T) {
 	within(t, "Scan", func() { set, err = Scan(context.Background(), nil, nil, false, Options{}) })
 	if err != nil || len(set.Files) != 0 || set.Items() != 0 || set.Todo() != 0 {
 		t.Errorf("Scan of no paths = %+v, %v", set, err)
+	}
+}
+
+// TestScanReadsSmallFilesOnce: a small regular file is read whole by the
+// scan and kept (Data, byte for byte the file), with the same items as
+// opening it; a file over CacheFile is not kept; nor is a raw .f64, whose
+// shape is in a sidecar only the careful open reads.
+func TestScanReadsSmallFilesOnce(t *testing.T) {
+	dir := t.TempDir()
+	small := filepath.Join(dir, "small.npy")
+	writeNpy(t, small, 3, 4, 5)
+	big := filepath.Join(dir, "big.npy")
+	writeNpy(t, big, 200, 200) // 320 KB > CacheFile
+	raw := filepath.Join(dir, "r.f64")
+	os.WriteFile(raw, make([]byte, 8*6), 0o644)
+	os.WriteFile(raw+".shape", []byte("2 3\n"), 0o644)
+	paths, ids, _ := Expand([]string{dir}, Options{})
+	set, err := Scan(context.Background(), paths, ids, false, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range set.Files {
+		want, _ := os.ReadFile(f.Path)
+		switch filepath.Base(f.Path) {
+		case "small.npy":
+			if !bytes.Equal(f.Data, want) || f.Items != 3 || f.Runs[0].Rows != 4 {
+				t.Errorf("small file: %d bytes kept (file %d), %d items", len(f.Data), len(want), f.Items)
+			}
+		case "big.npy", "r.f64":
+			if f.Data != nil {
+				t.Errorf("%s kept in memory", f.Path)
+			}
+			if f.Items < 1 || f.Runs[0].Err != nil {
+				t.Errorf("%s: %+v", f.Path, f.Runs)
+			}
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package lanes
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -293,7 +294,13 @@ func (r *reader) tooBig(id string, rows, cols int, need int64) bool {
 }
 
 func (r *reader) task(t *Task) {
-	f, err := matio.OpenWith(t.Path, r.read)
+	var f *matio.Reader
+	var err error
+	if t.Data != nil {
+		f, err = matio.NewReaderWith(bytes.NewReader(t.Data), int64(len(t.Data)), t.Path, r.read)
+	} else {
+		f, err = matio.OpenWith(t.Path, r.read)
+	}
 	if err != nil {
 		r.failRest(t, 0, err)
 		return

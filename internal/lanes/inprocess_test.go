@@ -633,3 +633,40 @@ func TestInterruptInProcess(t *testing.T) {
 		t.Errorf("records %v, want %s[0] and [1] only", got, in)
 	}
 }
+
+// TestTaskDataIsRead: a task that carries the file's bytes (a small file
+// the scan read whole) is computed from them: the file is not opened
+// again — here it no longer exists — and the values are those of reading
+// the file.
+func TestTaskDataIsRead(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.npy")
+	writeStack(t, p, 5, 4, 3, 77)
+	spec, _ := kernels.Lookup("svdvals")
+	tasks, _ := scan(t, spec, p)
+	var fromFile lineWriter
+	if _, err := lanes.Run(context.Background(), nil, lanes.Options{Kernel: spec, Out: &fromFile}, tasks); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(p)
+	for i := range tasks {
+		tasks[i].Data = data
+	}
+	var fromData lineWriter
+	c, err := lanes.Run(context.Background(), nil, lanes.Options{Kernel: spec, Out: &fromData}, tasks)
+	if err != nil || c.OK != 5 {
+		t.Fatalf("%+v %v", c, err)
+	}
+	want, got := records(t, fromFile.bytes()), records(t, fromData.bytes())
+	for id, w := range want {
+		wv, _ := w.Floats("singular_values")
+		gv, _ := got[id].Floats("singular_values")
+		if fmt.Sprint(wv) != fmt.Sprint(gv) {
+			t.Fatalf("%s: from the bytes %v, from the file %v", id, gv, wv)
+		}
+	}
+}
