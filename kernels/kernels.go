@@ -42,6 +42,18 @@ type Spec struct {
 	// kernel). A shape a square-only kernel refuses costs m·n, its one
 	// look at the matrix.
 	Flops func(rows, cols int) float64
+	// FlopsWith, when not nil, is Flops for the Options a job runs the
+	// kernel with: hadamard's count scales with Options.Repeat, which
+	// Flops cannot see (Flops is FlopsWith with the zero Options). A
+	// caller that has the job's Options should prefer it; nil means Flops
+	// holds for every Options.
+	FlopsWith func(rows, cols int, opt Options) float64
+	// Integers says the kernel's workers implement IntWorker and take
+	// integer items (matio.Item.Integer) as their raw elements, in the
+	// array's own integer type, rather than converted to float64
+	// (hadamard, which squares them as NumPy does). Floating-point items
+	// still go through Run.
+	Integers bool
 	// Workspace returns the bytes of Go heap a Worker allocates to compute
 	// one rows×cols item, beyond the item itself: outputs, U and Vᵀ,
 	// eigenvector buffers, pivots, the input's copy, LAPACK's work arrays
@@ -139,6 +151,31 @@ type Worker interface {
 	Run(rows, cols int, a []float64, save bool) (Result, error)
 }
 
+// IntWorker is a Worker that computes its kernel on integer matrices in
+// their own type (Spec.Integers): hadamard squares an int8 matrix in int8,
+// wrapping around, as NumPy's x*x does.
+type IntWorker interface {
+	Worker
+	// RunInts computes the kernel on the rows×cols row-major matrix of
+	// integers in raw: rows·cols elements of bits bits (8, 16, 32 or 64),
+	// two's complement when signed, in the machine's byte order — what
+	// matio's Reader.ReadRaw gives for an item with Integer set. It may
+	// overwrite raw; raw should be aligned to the element's size (every Go
+	// allocation of a []byte of 8 bytes or more is), or the worker works
+	// on a copy it keeps. With save, Result.Outputs holds integer arrays
+	// (Output.Raw) of the same type. The Result's slices and strings are
+	// valid until the worker's next call.
+	//
+	// Its errors are Run's, checked in the same order before anything is
+	// read (an ErrBadShape error when raw is shorter than rows·cols
+	// elements), and an error matching ErrBadDtype for bits other than 8,
+	// 16, 32 and 64. Integers are never "not finite".
+	RunInts(rows, cols int, signed bool, bits int, raw []byte, save bool) (Result, error)
+}
+
+// ErrBadDtype is RunInts's error for an element type it does not take.
+var ErrBadDtype = errors.New("unsupported element type")
+
 // Result is what a kernel computed for one item.
 type Result struct {
 	// Values is the kernel's summary vector, written as the Spec's Field
@@ -161,6 +198,27 @@ type Result struct {
 type Scalar struct {
 	Name  string
 	Value float64
+	// Exact, when not "", is the value as an exact JSON integer literal
+	// (ValidExact holds for it), written instead of Value: an integer
+	// that a float64 cannot hold, such as hadamard's checksum of an int64
+	// matrix. Value then holds the nearest float64.
+	Exact string
+}
+
+// ValidExact reports whether s is a JSON integer literal, as Scalar.Exact
+// must be: an optional minus sign and decimal digits, without a leading
+// zero unless the number is 0 ("-0" is valid JSON too).
+func ValidExact(s string) bool {
+	s = strings.TrimPrefix(s, "-")
+	if s == "" || (s[0] == '0' && len(s) > 1) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // Output is one named array of a Result, row-major (Rows == 0 means a
@@ -175,6 +233,14 @@ type Output struct {
 	// Fortran says Data (and Imag) are column-major: written as a .npy
 	// with fortran_order True, without a copy.
 	Fortran bool
+	// Raw, when not nil, holds an integer array instead of Data (which is
+	// then nil): Rows×Cols elements (Rows == 0: Cols) of Bits bits (8,
+	// 16, 32 or 64), two's complement when Signed, in the machine's byte
+	// order, row-major — what matio.WriteNpyRaw writes as a .npy of the
+	// matching NumPy dtype ('<i8' for Signed, Bits 64).
+	Raw    []byte
+	Signed bool
+	Bits   int
 }
 
 // ErrNotFinite means the matrix holds NaN or ±Inf, which LAPACK must never see.

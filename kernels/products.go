@@ -1,20 +1,14 @@
 package kernels
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"math"
-	"time"
 
 	"github.com/blasbatch/blasbatch/blas"
 	gblas "gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
 )
-
-// DefaultRepeat is how many times hadamard squares its matrix unless told
-// otherwise: the question's x = x * x, 100 times.
-const DefaultRepeat = 100
 
 // productSpecs are the product and elementwise kernels (gram, matmul,
 // hadamard).
@@ -47,23 +41,6 @@ func gramPlan(m, n int) plan {
 		p.f64("G (m×m)", int64(m)*int64(m))
 	}
 	return p
-}
-
-func hadamardSpec() Spec {
-	return Spec{
-		Name:        "hadamard",
-		MemoryBound: true,
-		Doc:         fmt.Sprintf("x = x*x elementwise, %d times (pure Go, memory-bound: the flop count understates its cost): checksum, gbytes_per_second", DefaultRepeat),
-		// DefaultRepeat passes of one multiplication per element; with
-		// Options.Repeat the count scales by Repeat/DefaultRepeat.
-		Flops: func(m, n int) float64 {
-			return DefaultRepeat * float64(m) * float64(n)
-		},
-		// In place: the worker allocates nothing.
-		Workspace: func(int, int) int64 { return 0 },
-	}.with(func(_ blas.LAPACK, opt Options) Worker {
-		return NewHadamard(cmp.Or(opt.Repeat, DefaultRepeat))
-	})
 }
 
 func matmulSpec() Spec {
@@ -159,7 +136,7 @@ func (w *gramWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	for i := range m {
 		trace += g[i*m+i]
 	}
-	w.sc = [2]Scalar{{"trace", trace}, {"frobenius", productNorm(g)}}
+	w.sc = [2]Scalar{{Name: "trace", Value: trace}, {Name: "frobenius", Value: productNorm(g)}}
 	r := Result{Scalars: w.sc[:]}
 	if save {
 		w.outs[0] = Output{Name: "G", Rows: m, Cols: m, Data: g}
@@ -179,66 +156,6 @@ func mirrorUpper(m int, g []float64) {
 					g[j*m+i] = g[i*m+j]
 				}
 			}
-		}
-	}
-}
-
-// HadamardWorker is the hadamard kernel's Worker: it squares each element
-// of its matrix in place, Repeat times over the whole matrix.
-type HadamardWorker struct {
-	Repeat int // passes over the matrix; 0 squares nothing, negative is an item error
-	sc     [2]Scalar
-	outs   [1]Output
-}
-
-// NewHadamard returns a hadamard Worker that squares repeat times (the
-// kernel's own Spec uses DefaultRepeat).
-func NewHadamard(repeat int) *HadamardWorker { return &HadamardWorker{Repeat: repeat} }
-
-// Run squares a in place Repeat times. checksum is the sum of the result
-// (+Inf, written as null, once anything overflows); gbytes_per_second is
-// the bytes the loop read and wrote (16 per element per pass) per second
-// of the loop alone. It allocates nothing. Besides the errors every kernel
-// returns, a negative Repeat is an error matching ErrBadOption.
-func (w *HadamardWorker) Run(m, n int, a []float64, save bool) (Result, error) {
-	if w.Repeat < 0 {
-		return Result{}, repeatError(w.Repeat)
-	}
-	if err := checkItem(one(m, n), a, func() plan { return plan{} }); err != nil {
-		return Result{}, err
-	}
-	if err := CheckFinite(m, n, a); err != nil {
-		return Result{}, err
-	}
-	x := a[:m*n]
-	start := time.Now()
-	squareRepeat(x, w.Repeat)
-	secs := time.Since(start).Seconds()
-	var sum float64
-	for _, v := range x {
-		sum += v
-	}
-	gbs := math.Inf(1)
-	if secs > 0 {
-		gbs = float64(w.Repeat) * 16 * float64(len(x)) / secs / 1e9
-	}
-	w.sc = [2]Scalar{{"checksum", sum}, {"gbytes_per_second", gbs}}
-	r := Result{Scalars: w.sc[:]}
-	if save {
-		w.outs[0] = Output{Name: "H", Rows: m, Cols: n, Data: x}
-		r.Outputs = w.outs[:]
-	}
-	return r, nil
-}
-
-// squareRepeat does x[i] = x[i]*x[i] over the whole of x, repeat times: one
-// pass after the other, as the question's loop does, so each pass streams
-// the matrix through the caches or memory. (Unrolling it by four measured the
-// same on a 2-core EPYC: the loop is bound by loads and stores.)
-func squareRepeat(x []float64, repeat int) {
-	for range repeat {
-		for i, v := range x {
-			x[i] = v * v
 		}
 	}
 }
@@ -314,7 +231,7 @@ func (w *matmulWorker) RunPair(m, k int, a []float64, k2, n int, b []float64, sa
 	w.c = grow(w.c, m*n)
 	c := w.c
 	w.impl.Dgemm(gblas.NoTrans, gblas.NoTrans, m, n, k, 1, a[:m*k], max(1, k), b[:k*n], max(1, n), 0, c, max(1, n))
-	w.sc = [1]Scalar{{"frobenius", productNorm(c)}}
+	w.sc = [1]Scalar{{Name: "frobenius", Value: productNorm(c)}}
 	r := Result{Scalars: w.sc[:]}
 	if save {
 		w.outs[0] = Output{Name: "C", Rows: m, Cols: n, Data: c}

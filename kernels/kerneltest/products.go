@@ -327,9 +327,7 @@ func prodCheckRefused(t *testing.T, name string, run func(a []float64) error, ro
 //   - matmul: C = A·B equals the triple loop on every shape (1×k·k×1,
 //     k×1·1×n …), b and a untouched, frobenius = ‖C‖_F; k ≠ k2 is a
 //     *kernels.ShapeError, one matrix alone is kernels.ErrNeedsPair;
-//   - hadamard: bit-for-bit the naive repeated squaring for several repeat
-//     counts, checksum = Σ result, bandwidth positive; the default 100
-//     squarings send (0,1) to 0, ±1 to 1 and anything above 1 to +Inf;
+//   - hadamard: everything [Hadamard] checks;
 //   - every kernel refuses NaN and ±Inf, naming the element,
 //
 // on one worker per kernel across all shapes, so buffers follow shape
@@ -434,79 +432,4 @@ func ProductKernels(t *testing.T, impl blas.LAPACK, tol float64) {
 	prodCheckRefused(t, impl.Name()+"/matmul b", func(b []float64) error { _, err := mm.RunPair(2, 4, a, 4, 5, b, false); return err }, 4, 5, rng)
 
 	Hadamard(t)
-}
-
-// Hadamard tests the hadamard kernel, which needs no LAPACK (see
-// [ProductKernels]).
-func Hadamard(t *testing.T) {
-	rng := rand.New(rand.NewPCG(25, 26))
-	for _, repeat := range []int{0, 1, 2, 5, 9} {
-		w := kernels.NewHadamard(repeat)
-		for _, sh := range Shapes {
-			m, n := sh[0], sh[1]
-			name := fmt.Sprintf("hadamard/repeat=%d/m=%d,n=%d", repeat, m, n)
-			a := prodSigned(rng, m, n, n)
-			for i := range a {
-				a[i] *= 1.08 // some of it overflows to +Inf by 9 squarings
-			}
-			want := append([]float64(nil), a...)
-			for range repeat {
-				for i := range want {
-					want[i] = want[i] * want[i]
-				}
-			}
-			res, err := w.Run(m, n, a, true)
-			if err != nil {
-				t.Fatalf("%s: %v", name, err)
-			}
-			if len(res.Outputs) != 1 || res.Outputs[0].Name != "H" || res.Outputs[0].Rows != m || res.Outputs[0].Cols != n || !prodEqualBits(res.Outputs[0].Data, want) {
-				t.Fatalf("%s: result is not the naive loop's: %+v", name, res.Outputs)
-			}
-			var sum float64
-			for _, v := range want {
-				sum += v
-			}
-			sc := prodScalars(res)
-			if len(res.Scalars) != 2 || (sc["checksum"] != sum && !(math.IsNaN(sum) && math.IsNaN(sc["checksum"]))) {
-				t.Fatalf("%s: prodScalars %v, want checksum %v", name, res.Scalars, sum)
-			}
-			if repeat > 0 && !(sc["gbytes_per_second"] > 0) {
-				t.Fatalf("%s: gbytes_per_second %v", name, sc["gbytes_per_second"])
-			}
-		}
-	}
-	// The kernel as registered: 100 squarings.
-	w := prodLookup(t, "hadamard").NewWith(blas.Gonum{}, kernels.Options{})
-	a := make([]float64, 6*7)
-	var ones float64
-	for i := range a {
-		switch i % 7 {
-		case 0:
-			a[i] = 1
-		case 1:
-			a[i] = -1
-		case 2:
-			a[i] = 0
-		case 3:
-			a[i] = 1 - 0x1p-53 // the largest below 1: underflows to 0 too
-		default:
-			a[i] = rng.Float64()
-		}
-		if math.Abs(a[i]) == 1 {
-			ones++
-		}
-	}
-	res, err := w.Run(6, 7, a, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if sc := prodScalars(res); sc["checksum"] != ones {
-		t.Fatalf("hadamard: checksum %v, want %v (±1 stay 1, (0,1) goes to 0)", sc["checksum"], ones)
-	}
-	a = Random(rng, 3, 3, 3)
-	a[4] = 1 + 0x1p-52
-	if res, err := w.Run(3, 3, a, false); err != nil || !math.IsInf(prodScalars(res)["checksum"], 1) || res.Outputs != nil {
-		t.Fatalf("hadamard: values above 1: checksum %v (want +Inf), outputs %v, error %v", prodScalars(res)["checksum"], res.Outputs, err)
-	}
-	prodCheckRefused(t, "hadamard", func(a []float64) error { _, err := w.Run(4, 5, a, false); return err }, 4, 5, rng)
 }
