@@ -46,7 +46,9 @@ func (e *Encoder) head(b []byte, id string, rows, cols int) []byte {
 
 // AppendOK appends the ok record of item id (rows×cols) with the kernel's
 // result res, computed in secs seconds. Each Scalar of res becomes a
-// top-level field by its name; an Int scalar is written as an integer.
+// top-level field by its name: its Exact digits when it has them and they
+// are a JSON integer (kernels.ValidExact), else its Value (null when not
+// finite), so the line is valid JSON whatever a kernel puts in Exact.
 func (e *Encoder) AppendOK(b []byte, id string, rows, cols int, res kernels.Result, secs float64) []byte {
 	b = e.head(b, id, rows, cols)
 	b = append(b, `,"ok":true`...)
@@ -79,7 +81,11 @@ func (e *Encoder) AppendOK(b []byte, id string, rows, cols int, res kernels.Resu
 		b = append(b, ',')
 		b = AppendString(b, sc.Name)
 		b = append(b, ':')
-		b = AppendFloat(b, sc.Value)
+		if sc.Exact != "" && kernels.ValidExact(sc.Exact) {
+			b = append(b, sc.Exact...)
+		} else {
+			b = AppendFloat(b, sc.Value)
+		}
 	}
 	b = append(b, `,"seconds":`...)
 	b = strconv.AppendFloat(b, secs, 'g', 6, 64)
