@@ -239,6 +239,9 @@ func (t *tail) add(line string) {
 func (t *tail) String() string {
 	lines := t.lines
 	if len(t.part) > 0 {
+		if len(lines) >= t.max {
+			lines = lines[len(lines)-t.max+1:]
+		}
 		lines = append(append([]string(nil), lines...), string(t.part))
 	}
 	s := strings.Join(lines, "\n")
