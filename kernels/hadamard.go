@@ -176,19 +176,18 @@ func (w *HadamardWorker) RunInts(m, n int, signed bool, bits int, raw []byte, sa
 		work = unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(w.scratch))), len(b))
 		copy(work, b)
 	}
-	start := time.Now()
+	var secs float64
 	var sum uint64 // the signed sum's two's complement when signed
 	switch size {
 	case 1:
-		sum = squareSum[uint8, int8](work, w.Repeat, impl, signed)
+		secs, sum = squareSum[uint8, int8](work, w.Repeat, impl, signed)
 	case 2:
-		sum = squareSum[uint16, int16](work, w.Repeat, impl, signed)
+		secs, sum = squareSum[uint16, int16](work, w.Repeat, impl, signed)
 	case 4:
-		sum = squareSum[uint32, int32](work, w.Repeat, impl, signed)
+		secs, sum = squareSum[uint32, int32](work, w.Repeat, impl, signed)
 	default:
-		sum = squareSum[uint64, int64](work, w.Repeat, impl, signed)
+		secs, sum = squareSum[uint64, int64](work, w.Repeat, impl, signed)
 	}
-	secs := time.Since(start).Seconds()
 	if len(work) > 0 && &work[0] != &b[0] {
 		copy(b, work)
 	}
@@ -206,18 +205,21 @@ func (w *HadamardWorker) RunInts(m, n int, signed bool, bits int, raw []byte, sa
 }
 
 // squareSum squares the elements of b, aligned to U's size, r times, and
-// returns their sum as NumPy's x.sum() has it: in int64 when signed
-// (returned as its bits), else in uint64.
-func squareSum[U square.Uint, S square.Signed](b []byte, r int, impl square.Impl, signed bool) uint64 {
+// returns the seconds the squaring took and the elements' sum as NumPy's
+// x.sum() has it: in int64 when signed (returned as its bits), else in
+// uint64.
+func squareSum[U square.Uint, S square.Signed](b []byte, r int, impl square.Impl, signed bool) (float64, uint64) {
 	if len(b) == 0 {
-		return 0
+		return 0, 0
 	}
 	var u U
 	p := unsafe.Pointer(unsafe.SliceData(b))
 	x := unsafe.Slice((*U)(p), len(b)/int(unsafe.Sizeof(u)))
+	start := time.Now()
 	square.Ints(x, r, impl)
+	secs := time.Since(start).Seconds()
 	if signed {
-		return uint64(square.SumSigned(unsafe.Slice((*S)(p), len(x))))
+		return secs, uint64(square.SumSigned(unsafe.Slice((*S)(p), len(x))))
 	}
-	return square.SumUnsigned(x)
+	return secs, square.SumUnsigned(x)
 }

@@ -69,6 +69,8 @@ def main(d):
     for shape in [(3, 5), (200, 300), (1, 8193)]:
         add("normal_%dx%d" % shape, rng.standard_normal(shape) * 3, [0, 1, 2, 3, 4, 5, 100])
         add("uniform_%dx%d" % shape, rng.random(shape), [0, 1, 2, 3, 4, 5, 6, 100])
+    # bool: x*x is x (logical and), x.sum() counts the Trues.
+    add("bool_37x29", rng.integers(0, 2, size=(37, 29)).astype(bool), [0, 1, 2, 100])
     with open(os.path.join(d, "cases.json"), "w") as f:
         json.dump(cases, f)
     print("wrote %d cases" % len(cases))

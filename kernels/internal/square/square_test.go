@@ -22,10 +22,13 @@ func repeats() []int {
 }
 
 // lengths are slice lengths around the widths of every implementation:
-// Portable's 8, and a vector group of each element size (AVX2: 256 bytes,
-// AVX512: 1024).
+// Portable's 8, a vector of each ISA (32 and 64 bytes) and a vector group
+// (AVX2: 256 bytes, AVX512: 1024), for elements of size bytes.
 func lengths(size int) []int {
 	ls := []int{1, 2, 3, 5, width - 1, width, width + 1, 2*width + 3}
+	for _, v := range []int{32, 64} { // a vector of each ISA
+		ls = append(ls, v/size-1, v/size, v/size+1)
+	}
 	for _, g := range []int{256, 1024} {
 		per := g / size
 		ls = append(ls, per-1, per, per+1, 2*per-1, 2*per+1, 3*per+width+1)
@@ -34,7 +37,7 @@ func lengths(size int) []int {
 	return slices.Compact(ls)
 }
 
-// vectorImpls are the fused implementations this CPU runs.
+// fusedImpls are the fused implementations this CPU runs.
 func fusedImpls(t *testing.T) []Impl {
 	var impls []Impl
 	for _, i := range Available() {
