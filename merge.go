@@ -2,6 +2,7 @@ package blasbatch
 
 import (
 	"context"
+	"io"
 
 	"github.com/blasbatch/blasbatch/internal/inputs"
 	"github.com/blasbatch/blasbatch/internal/safefile"
@@ -37,14 +38,17 @@ func Merge(ctx context.Context, job MergeJob) (results.MergeReport, error) {
 	if len(job.Inputs) > 0 || len(job.Pairs) > 0 {
 		spec := job.Kernel
 		if spec.Name == "" {
-			var rep results.MergeReport
-			// The kernel is the records' own: read it from the shards first.
-			shards, err := results.FindShards(job.ResultsFile)
-			if err != nil || len(shards) == 0 {
-				return results.Merge(job.ResultsFile, opt)
-			}
-			if spec, err = kernelOfShard(shards[0].Path); err != nil {
-				return rep, err
+			// The kernel is the records' own; with none (every shard
+			// empty) every item is missing whatever it was.
+			shards, _ := results.FindShards(job.ResultsFile)
+			spec, _ = kernels.Lookup("svd")
+			for _, sh := range shards {
+				if s, ok, err := kernelOfShard(sh.Path); err != nil {
+					return results.MergeReport{}, err
+				} else if ok {
+					spec = s
+					break
+				}
 			}
 		}
 		iopt := inputs.Options{Read: job.Read, AnyFile: spec.Name == "exec", Recursive: job.Recursive}
@@ -74,23 +78,27 @@ func Merge(ctx context.Context, job MergeJob) (results.MergeReport, error) {
 	return results.Merge(job.ResultsFile, opt)
 }
 
-// kernelOfShard is the kernel named by a shard file's first record.
-func kernelOfShard(path string) (kernels.Spec, error) {
+// kernelOfShard is the kernel named by a shard file's first record; ok is
+// false when the file holds none.
+func kernelOfShard(path string) (kernels.Spec, bool, error) {
 	f, err := openRead(path)
 	if err != nil {
-		return kernels.Spec{}, err
+		return kernels.Spec{}, false, err
 	}
 	defer f.Close()
 	_, rec, err := results.NewDecoder(f).Next()
+	if err == io.EOF {
+		return kernels.Spec{}, false, nil
+	}
 	if err != nil {
-		return kernels.Spec{}, jobErrf("%s: %v", inputs.Quote(path), err)
+		return kernels.Spec{}, false, jobErrf("%s: %v", inputs.Quote(path), err)
 	}
 	if rec.Kernel == "exec" {
-		return kernels.Spec{Name: "exec"}, nil
+		return kernels.Spec{Name: "exec"}, true, nil
 	}
 	spec, err := kernels.Lookup(rec.Kernel)
 	if err != nil {
-		return kernels.Spec{}, jobErrf("%s: %v (give -kernel)", inputs.Quote(path), err)
+		return kernels.Spec{}, false, jobErrf("%s: %v (give -kernel)", inputs.Quote(path), err)
 	}
-	return spec, nil
+	return spec, true, nil
 }

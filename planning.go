@@ -135,6 +135,9 @@ func (r *run) decide(ctx context.Context, tasks *[]lanes.Task, c *lanes.Counts) 
 	path, note := r.wisdomPath()
 	if note != "" {
 		dec.Notes = append(dec.Notes, note)
+		if r.job.Plan == PlanMeasure {
+			r.warn("what -plan measure learns will not be saved: " + note + " (give -wisdom FILE)")
+		}
 	}
 	var w plan.Wisdom
 	if path != "" {

@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -180,6 +182,11 @@ func prepare(ctx context.Context, job Job) (*run, error) {
 		}
 		return r, jobErrf("no items: %s hold%s no %s", quoteList(job.Inputs), map[bool]string{true: "s", false: ""}[len(job.Inputs) == 1], what)
 	}
+	if job.SaveDir != "" {
+		if err := r.checkSaveDir(); err != nil {
+			return r, err
+		}
+	}
 	if job.Shard.Active() {
 		r.applyShard()
 		where := ""
@@ -277,6 +284,42 @@ func (r *run) lockSaveDir() error {
 	os.Remove(probe.Name())
 	if free, ok := freeBytes(dir); ok && free < 1<<20 {
 		return jobErrf("--save %s: its file system is full (%s free)", inputs.Quote(dir), plan.FormatBytes(free))
+	}
+	return nil
+}
+
+// checkSaveDir refuses, before anything is computed, a save directory
+// holding an input under the name of one of this run's save files (a link
+// or hard link to it): writing the save file would replace the input.
+func (r *run) checkSaveDir() error {
+	entries, err := os.ReadDir(r.job.SaveDir)
+	if err != nil {
+		return nil // lockSaveDir said what was wrong, if anything
+	}
+	var clash []string
+	for _, e := range entries {
+		if id, err := safefile.Identity(filepath.Join(r.job.SaveDir, e.Name())); err == nil && r.ids[id] {
+			clash = append(clash, e.Name())
+		}
+	}
+	if len(clash) == 0 {
+		return nil
+	}
+	// Only names this run writes matter: SafeName(id).NAME.npy.
+	ours := map[string]bool{}
+	for _, f := range r.set.Files {
+		for _, run := range f.Runs {
+			for i := range run.Count {
+				ours[lanes.SafeName(run.ID(i))] = true
+			}
+		}
+	}
+	for _, name := range clash {
+		stem := strings.TrimSuffix(name, ".npy")
+		if i := strings.LastIndexByte(stem, '.'); i > 0 && ours[stem[:i]] {
+			return jobErrf("--save %s: %s is one of the inputs (a link or hard link to it), and this run would write its save file over it: remove it, or give another DIR",
+				inputs.Quote(r.job.SaveDir), inputs.Quote(name))
+		}
 	}
 	return nil
 }
@@ -612,6 +655,16 @@ func (r *run) runPhase(ctx context.Context, ph Phase, tasks []lanes.Task, progre
 	if r.job.Command != nil {
 		ph.Process = true
 		opt.Exec = r.execConfig()
+	}
+	if ph.Process && r.job.Command == nil {
+		// The budget holds fewer items than lanes: fewer lanes, each with
+		// the cores the others would have had.
+		fit := plan.FitMemory(r.budget, maxItem, ph.Outer, ph.Inner, 0, cores, r.host.blas.Threading != blas.Serial, r.spec.MemoryBound)
+		if fit.Outer < ph.Outer {
+			r.warn(fit.Warning)
+			ph.Outer, ph.Inner = fit.Outer, fit.Inner
+			ran.Outer, ran.Inner = fit.Outer, fit.Inner
+		}
 	}
 	if ph.Process {
 		exe := r.job.LaneExe

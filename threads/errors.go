@@ -26,11 +26,17 @@ type ParseError struct {
 	Err   error  // why it was rejected
 }
 
+// Error quotes at most the first 100 bytes of Input: a hostile file may
+// hold megabytes on one line.
 func (e *ParseError) Error() string {
-	if e.File != "" {
-		return fmt.Sprintf("threads: %s: bad %s %q: %v", e.File, e.What, e.Input, e.Err)
+	in := fmt.Sprintf("%q", e.Input)
+	if len(e.Input) > 100 {
+		in = fmt.Sprintf("%q… (%d bytes)", e.Input[:100], len(e.Input))
 	}
-	return fmt.Sprintf("threads: bad %s %q: %v", e.What, e.Input, e.Err)
+	if e.File != "" {
+		return fmt.Sprintf("threads: %s: bad %s %s: %v", e.File, e.What, in, e.Err)
+	}
+	return fmt.Sprintf("threads: bad %s %s: %v", e.What, in, e.Err)
 }
 
 func (e *ParseError) Unwrap() error { return e.Err }
