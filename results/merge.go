@@ -107,6 +107,14 @@ func Merge(path string, opt MergeOptions) (MergeReport, error) {
 			return rep, err
 		}
 		files[fi] = f
+		// A run still writing the shard holds its lock: its missing items
+		// are not lost, only not done yet. (Held for an instant only, so
+		// that a run starting on the shard now is refused for no longer.)
+		if err := safefile.TryLock(f); errors.Is(err, safefile.ErrLocked) {
+			rep.Problems = append(rep.Problems, fmt.Sprintf("%s: a blasbatch run is still writing it: merge again once it has finished", s.Path))
+		} else if err == nil {
+			safefile.Unlock(f)
+		}
 		d := NewDecoder(f)
 		for {
 			ln, rec, err := d.Next()

@@ -85,7 +85,7 @@ Flags:
 	defer sig.stop()
 	rep, err := blasbatch.Merge(sig.ctx, job)
 	if err != nil {
-		fmt.Fprintf(stderr, "blasbatch merge: %v\n", err)
+		fmt.Fprintf(stderr, "blasbatch merge: %s\n", oneLine(err.Error()))
 		if errors.Is(err, blasbatch.ErrJob) {
 			return exitUsage
 		}
@@ -99,7 +99,7 @@ Flags:
 				fmt.Fprintf(stderr, "  … and %d more\n", len(rep.Problems)-show)
 				break
 			}
-			fmt.Fprintf(stderr, "  %s\n", p)
+			fmt.Fprintf(stderr, "  %s\n", oneLine(p))
 		}
 		fmt.Fprintf(stderr, "blasbatch merge: incomplete: %d problem(s)\n", len(rep.Problems))
 		return exitFailed
