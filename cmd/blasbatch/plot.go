@@ -105,6 +105,9 @@ func writePlot(path string, rows []*scaleRow, base shape, title string) error {
 	p.Y.Tick.Label.Font.Size = vg.Points(11)
 	p.Legend.TextStyle.Font.Size = vg.Points(11)
 	format := strings.TrimPrefix(strings.ToLower(filepath.Ext(path)), ".")
+	if format == "" {
+		format = "png" // a device or FIFO (checkScaleOutputs refuses a file without one)
+	}
 	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, format)
 	if err != nil {
 		return err

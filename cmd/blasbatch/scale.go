@@ -179,6 +179,11 @@ Flags:
 	if c.size < 1 || c.count < 1 || c.repeat < 1 {
 		return usageErr("-size, -count and -repeat must be positive")
 	}
+	// What can be known about -json and -plot is checked now, not after
+	// minutes of measuring.
+	if err := checkScaleOutputs(c.jsonPath, c.plotPath); err != nil {
+		return usageErr("%s", oneLine(err.Error()))
+	}
 	h, err := blasbatch.ProbeHost()
 	if err != nil {
 		fmt.Fprintf(stderr, "blasbatch scale: %v\n", err)
@@ -723,4 +728,42 @@ func selfExe() (string, error) {
 		return exe, nil
 	}
 	return os.Executable()
+}
+
+// plotFormats are the -plot file name extensions gonum/plot writes.
+var plotFormats = []string{"eps", "jpg", "jpeg", "pdf", "png", "svg", "tex", "tif", "tiff"}
+
+// checkScaleOutputs refuses, before anything is measured, a -plot FILE of a
+// format that cannot be drawn, the two outputs being one file, and an
+// output whose directory does not exist. A device or FIFO (/dev/null) is
+// written through and needs no extension.
+func checkScaleOutputs(jsonPath, plotPath string) error {
+	if plotPath != "" {
+		_, fi, err := safefile.Resolve(plotPath)
+		ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(plotPath)), ".")
+		if err == nil && (fi == nil || fi.Mode().IsRegular()) && !slices.Contains(plotFormats, ext) {
+			return fmt.Errorf("-plot %s: the format comes from the extension: want one of .%s", inputs.Quote(plotPath), strings.Join(plotFormats, ", ."))
+		}
+	}
+	if jsonPath != "" && plotPath != "" && sameFile(jsonPath, plotPath) {
+		if _, fi, err := safefile.Resolve(jsonPath); err != nil || fi == nil || fi.Mode().IsRegular() {
+			return fmt.Errorf("-json and -plot are the same file %s", inputs.Quote(jsonPath))
+		}
+	}
+	for _, p := range []string{jsonPath, plotPath} {
+		if p == "" {
+			continue
+		}
+		target, fi, err := safefile.Resolve(p)
+		if err != nil {
+			return err
+		}
+		if fi != nil && fi.IsDir() {
+			return fmt.Errorf("%s is a directory", inputs.Quote(p))
+		}
+		if d, err := os.Stat(filepath.Dir(target)); err != nil || !d.IsDir() {
+			return fmt.Errorf("%s: no directory %s to write it in", inputs.Quote(p), inputs.Quote(filepath.Dir(target)))
+		}
+	}
+	return nil
 }
