@@ -19,6 +19,9 @@ import (
 // written through), so a run that is refused leaves FILE as it was. FILE
 // may not be one of the job's inputs or its results file, by any path.
 func startProfile(path string, job blasbatch.Job) (stop func() error, err error) {
+	if _, fi, err := safefile.Resolve(path); err == nil && fi != nil && !fi.Mode().IsRegular() {
+		return profileTo(path) // a device or a FIFO, written through
+	}
 	others := []string{job.ResultsFile}
 	if job.ResultsFile != "" && job.Shard.Active() {
 		others = append(others, results.ShardPath(job.ResultsFile, job.Shard.Index, job.Shard.Count))
@@ -39,6 +42,11 @@ func startProfile(path string, job blasbatch.Job) (stop func() error, err error)
 			}
 		}
 	}
+	return profileTo(path)
+}
+
+// profileTo starts the profile, to be written to path by stop.
+func profileTo(path string) (stop func() error, err error) {
 	var buf bytes.Buffer
 	if err := pprof.StartCPUProfile(&buf); err != nil {
 		return nil, err
