@@ -568,7 +568,7 @@ func (r *run) tasks() ([]lanes.Task, []badItem) {
 					if run.Err != nil {
 						bad = append(bad, badItem{id: run.ID(lo - start), rows: run.Rows, cols: run.Cols, err: run.Err})
 					} else {
-						t := lanes.Task{Path: f.Path, PairWith: f.PairWith, First: lo, Count: hi - lo, Start: start, Runs: []inputs.Run{run}, Bytes: r.itemBytes(run), Data: f.Data}
+						t := lanes.Task{Path: f.Path, PairWith: f.PairWith, First: lo, Count: hi - lo, Start: start, Runs: []inputs.Run{run}, Bytes: r.itemBytes(run), Head: f.Head}
 						costs[len(tasks)] = r.flops(run)
 						tasks = append(tasks, t)
 					}

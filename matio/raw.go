@@ -66,6 +66,7 @@ func (r *Reader) openRaw(shape []int, src string, err error) {
 	}
 	r.sec = io.NewSectionReader(r.ra, 0, r.size)
 	r.br = bufio.NewReaderSize(r.sec, int(min(bufSize, max(r.size, 16))))
+	r.dataStart = 0
 }
 
 func (r *Reader) checkRaw(shape []int, src string) error {

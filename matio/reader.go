@@ -89,6 +89,10 @@ type Reader struct {
 	scratch []float64 // for rearranging Fortran-ordered data
 
 	txt *single // .mtx, .csv and .tsv: the file's one matrix
+
+	// dataStart is where a .npy file's (or a raw file's) data begins; -1
+	// when not known.
+	dataStart int64
 }
 
 // array is the state of the array being read.
@@ -194,7 +198,7 @@ func NewReaderWith(ra io.ReaderAt, size int64, path string, opt Options) (*Reade
 // newReader is NewReaderWith, reading a raw file's PATH.shape sidecar if
 // sidecar is true.
 func newReader(ra io.ReaderAt, size int64, path string, opt Options, sidecar bool) (*Reader, error) {
-	r := &Reader{path: path, pathID: EscapeID(path), ra: ra, size: size, a: array{cur: -1}}
+	r := &Reader{path: path, pathID: EscapeID(path), ra: ra, size: size, a: array{cur: -1}, dataStart: -1}
 	fmtName := formatOf(path)
 	if fmtName == formatRaw {
 		shape, src, err := rawShape(path, opt, sidecar)
@@ -231,6 +235,7 @@ func newReader(ra io.ReaderAt, size int64, path string, opt Options, sidecar boo
 			start := pos - int64(r.br.Buffered())
 			if _, err := r.sec.Seek(start, io.SeekStart); err == nil {
 				r.br = bufio.NewReaderSize(r.sec, int(min(bufSize, max(size-start, 16))))
+				r.dataStart = start
 			}
 		}
 	case fmtName == formatCSV:

@@ -6,7 +6,6 @@
 package inputs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,7 +19,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 
 	"github.com/blasbatch/blasbatch/internal/safefile"
 	"github.com/blasbatch/blasbatch/matio"
@@ -54,20 +52,11 @@ type File struct {
 	// Todo is the part of the items still to compute, in order: all of
 	// them at first; resume and sharding take some away.
 	Todo []Span
-	// Data, when not nil, is the whole file as the scan read it: a small
-	// file is read once, and its items computed from these bytes (see
-	// CacheFile and CacheTotal).
-	Data []byte
+	// Head is a hash of the file's first bytes, up to where its data
+	// begins, for a file whose items a reader may read into place itself
+	// (Run.Direct): the reader checks the file still starts as scanned.
+	Head uint64
 }
-
-// CacheFile is the largest file Scan keeps in memory whole, and
-// CacheTotal the most it keeps in all: many small files are then opened
-// and read once (open, fstat, one pread, close), not once for the scan and
-// again for the data.
-const (
-	CacheFile  = 256 << 10
-	CacheTotal = 128 << 20
-)
 
 // Run is a run of a file's items that share one shape: one 2-D array, a
 // 3-D stack, a pair, or one bad item (Err set, shape 0×0 unless known).
@@ -86,6 +75,11 @@ type Run struct {
 	Rows2 int `json:"rows2,omitempty"`
 	Cols2 int `json:"cols2,omitempty"`
 	Count int `json:"count"`
+	// Direct says the run's items are little-endian float64 in C order at
+	// Offset in the file, one after the other (matio.Reader.Contiguous):
+	// a reader may read them into place with one system call.
+	Direct bool  `json:"-"`
+	Offset int64 `json:"-"`
 	// Err is why the item cannot be computed (Count is then 1).
 	Err error `json:"-"`
 }
@@ -277,12 +271,12 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 	}
 	files := make([]File, len(paths))
 	next := make(chan int)
-	var cached atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), max(1, len(paths))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			buf := make([]byte, headBytes)
 			for i := range next {
 				f := &files[i]
 				f.Path = paths[i]
@@ -295,14 +289,11 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 				case pairwise:
 					f.Runs = []Run{scanPair(paths[i], "", opt.Read)}
 				case f.ID != (safefile.ID{}) && (len(opt.Read.Shape) > 0 || !strings.EqualFold(filepath.Ext(f.Path), ".f64")):
-					// A regular file: read it whole if it is small (a raw
-					// .f64 needs its .shape sidecar, which only OpenWith
-					// reads).
-					if data, _, ok := readSmall(f.Path, CacheFile); ok {
-						f.Runs = scanBytes(f.Path, data, opt.Read)
-						if cached.Add(int64(len(data))) <= CacheTotal {
-							f.Data = data
-						}
+					// A regular file: its headers from its first bytes,
+					// with the fewest system calls (a raw .f64 needs its
+					// .shape sidecar, which only OpenWith reads).
+					if runs, head, ok := scanHead(f.Path, opt.Read, buf); ok {
+						f.Runs, f.Head = runs, head
 						break
 					}
 					f.Runs = scanFile(paths[i], opt.Read)
@@ -507,17 +498,11 @@ func scanFile(p string, opt matio.Options) []Run {
 		return []Run{{ID0: matio.ErrorID(p, err), Count: 1, Err: err}}
 	}
 	defer r.Close()
-	return scanReader(p, r)
-}
-
-// scanBytes reads the headers of a file already in memory.
-func scanBytes(p string, data []byte, opt matio.Options) []Run {
-	r, err := matio.NewReaderWith(bytes.NewReader(data), int64(len(data)), p, opt)
-	if err != nil {
-		return []Run{{ID0: matio.ErrorID(p, err), Count: 1, Err: err}}
+	runs := scanReader(p, r)
+	for i := range runs {
+		runs[i].Direct = false
 	}
-	defer r.Close()
-	return scanReader(p, r)
+	return runs
 }
 
 // scanReader lists the items of an open file.
@@ -541,7 +526,9 @@ func scanReader(p string, r *matio.Reader) []Run {
 		}
 		// A stack of one is not marked Stack (see Run): a member
 		// "a[0].npy" has the id of item 0 of a member "a.npy".
-		runs = append(runs, Run{ID0: it.ID, Stack: n > 1, Rows: it.Rows, Cols: it.Cols, Count: n})
+		run := Run{ID0: it.ID, Stack: n > 1, Rows: it.Rows, Cols: it.Cols, Count: n}
+		run.Offset, run.Direct = r.Contiguous() // kept only by scanHead, which hashes the head
+		runs = append(runs, run)
 	}
 }
 

@@ -225,37 +225,39 @@ func TestScanCancelled(t *testing.T) {
 	}
 }
 
-// TestScanReadsSmallFilesOnce: a small regular file is read whole by the
-// scan and kept (Data, byte for byte the file), with the same items as
-// opening it; a file over CacheFile is not kept; nor is a raw .f64, whose
-// shape is in a sidecar only the careful open reads.
-func TestScanReadsSmallFilesOnce(t *testing.T) {
+// TestScanDirect: a little-endian float64 C-order .npy is marked Direct,
+// its Offset where matio says its data begins and its Head the hash of the
+// bytes before it; a raw .f64 (read through its sidecar) and text files are
+// not.
+func TestScanDirect(t *testing.T) {
 	dir := t.TempDir()
 	small := filepath.Join(dir, "small.npy")
 	writeNpy(t, small, 3, 4, 5)
-	big := filepath.Join(dir, "big.npy")
-	writeNpy(t, big, 200, 200) // 320 KB > CacheFile
 	raw := filepath.Join(dir, "r.f64")
 	os.WriteFile(raw, make([]byte, 8*6), 0o644)
 	os.WriteFile(raw+".shape", []byte("2 3\n"), 0o644)
+	csv := filepath.Join(dir, "c.csv")
+	os.WriteFile(csv, []byte("1,2\n3,4\n"), 0o644)
 	paths, ids, _ := Expand([]string{dir}, Options{})
 	set, err := Scan(context.Background(), paths, ids, false, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range set.Files {
-		want, _ := os.ReadFile(f.Path)
+		run := f.Runs[0]
 		switch filepath.Base(f.Path) {
 		case "small.npy":
-			if !bytes.Equal(f.Data, want) || f.Items != 3 || f.Runs[0].Rows != 4 {
-				t.Errorf("small file: %d bytes kept (file %d), %d items", len(f.Data), len(want), f.Items)
+			b, _ := os.ReadFile(f.Path)
+			r, _ := matio.Open(f.Path)
+			r.Next()
+			off, _ := r.Contiguous()
+			r.Close()
+			if !run.Direct || run.Offset != off || f.Head != HeadHash(b[:off]) || f.Items != 3 {
+				t.Errorf("small.npy: direct %v offset %d (matio %d), head %x", run.Direct, run.Offset, off, f.Head)
 			}
-		case "big.npy", "r.f64":
-			if f.Data != nil {
-				t.Errorf("%s kept in memory", f.Path)
-			}
-			if f.Items < 1 || f.Runs[0].Err != nil {
-				t.Errorf("%s: %+v", f.Path, f.Runs)
+		case "r.f64", "c.csv":
+			if run.Direct || run.Err != nil {
+				t.Errorf("%s: %+v", f.Path, run)
 			}
 		}
 	}

@@ -1,7 +1,6 @@
 package lanes
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -211,6 +210,7 @@ type reader struct {
 	budget     int64
 	spec       kernels.Spec
 	read       matio.Options
+	head       []byte // for direct reads
 }
 
 func (r *reader) run(tasks []Task) {
@@ -229,9 +229,12 @@ func (r *reader) run(tasks []Task) {
 
 // take returns the current chunk if it has room for n more floats, else
 // sends it and takes a fresh one sized for n; nil once ctx is done.
-func (r *reader) take(n int) *chunk {
+func (r *reader) take(n int) *chunk { return r.takeFor(n, 1) }
+
+// takeFor is take for k items of n floats in all.
+func (r *reader) takeFor(n, k int) *chunk {
 	c := r.cur
-	if c != nil && (len(c.entries) >= r.chunkItems || (n > 0 && c.used()+n > cap(c.slab))) {
+	if c != nil && (len(c.entries)+k > r.chunkItems || (n > 0 && c.used()+n > cap(c.slab))) {
 		r.flush()
 		c = nil
 	}
@@ -294,13 +297,10 @@ func (r *reader) tooBig(id string, rows, cols int, need int64) bool {
 }
 
 func (r *reader) task(t *Task) {
-	var f *matio.Reader
-	var err error
-	if t.Data != nil {
-		f, err = matio.NewReaderWith(bytes.NewReader(t.Data), int64(len(t.Data)), t.Path, r.read)
-	} else {
-		f, err = matio.OpenWith(t.Path, r.read)
+	if r.direct(t) {
+		return
 	}
+	f, err := matio.OpenWith(t.Path, r.read)
 	if err != nil {
 		r.failRest(t, 0, err)
 		return

@@ -4,6 +4,7 @@ package lanes_test
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -634,39 +635,51 @@ func TestInterruptInProcess(t *testing.T) {
 	}
 }
 
-// TestTaskDataIsRead: a task that carries the file's bytes (a small file
-// the scan read whole) is computed from them: the file is not opened
-// again — here it no longer exists — and the values are those of reading
-// the file.
-func TestTaskDataIsRead(t *testing.T) {
+// TestDirectRead: a task of contiguous float64 items is read into place
+// (no matio), with the values matio gives; a file that no longer starts as
+// scanned (its head rewritten, same size) is read through matio, which
+// says it changed.
+func TestDirectRead(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "s.npy")
 	writeStack(t, p, 5, 4, 3, 77)
 	spec, _ := kernels.Lookup("svdvals")
 	tasks, _ := scan(t, spec, p)
-	var fromFile lineWriter
-	if _, err := lanes.Run(context.Background(), nil, lanes.Options{Kernel: spec, Out: &fromFile}, tasks); err != nil {
+	if len(tasks) != 1 || !tasks[0].Runs[0].Direct || tasks[0].Head == 0 {
+		t.Fatalf("the scan did not mark the stack direct: %+v", tasks)
+	}
+	var direct, careful lineWriter
+	if _, err := lanes.Run(context.Background(), nil, lanes.Options{Kernel: spec, Out: &direct}, tasks); err != nil {
 		t.Fatal(err)
 	}
-	data, err := os.ReadFile(p)
-	if err != nil {
+	plain := append([]lanes.Task(nil), tasks...)
+	plain[0].Head = 0 // never matches: read through matio
+	if _, err := lanes.Run(context.Background(), nil, lanes.Options{Kernel: spec, Out: &careful}, plain); err != nil {
 		t.Fatal(err)
 	}
-	os.Remove(p)
-	for i := range tasks {
-		tasks[i].Data = data
+	want, got := records(t, careful.bytes()), records(t, direct.bytes())
+	if len(got) != 5 || len(want) != 5 {
+		t.Fatalf("%d and %d records", len(got), len(want))
 	}
-	var fromData lineWriter
-	c, err := lanes.Run(context.Background(), nil, lanes.Options{Kernel: spec, Out: &fromData}, tasks)
-	if err != nil || c.OK != 5 {
-		t.Fatalf("%+v %v", c, err)
-	}
-	want, got := records(t, fromFile.bytes()), records(t, fromData.bytes())
 	for id, w := range want {
 		wv, _ := w.Floats("singular_values")
 		gv, _ := got[id].Floats("singular_values")
-		if fmt.Sprint(wv) != fmt.Sprint(gv) {
-			t.Fatalf("%s: from the bytes %v, from the file %v", id, gv, wv)
+		if fmt.Sprint(wv) != fmt.Sprint(gv) || !got[id].OK {
+			t.Fatalf("%s: read into place %v, through matio %v", id, gv, wv)
+		}
+	}
+	// The same size, another shape in the header: not the scanned file.
+	b, _ := os.ReadFile(p)
+	copy(b, bytes.Replace(b[:128], []byte("(5, 4, 3)"), []byte("(5, 3, 4)"), 1))
+	os.WriteFile(p, b, 0o644)
+	var changed lineWriter
+	c, err := lanes.Run(context.Background(), nil, lanes.Options{Kernel: spec, Out: &changed}, tasks)
+	if err != nil || c.Failed != 5 {
+		t.Fatalf("a rewritten head: %+v %v", c, err)
+	}
+	for id, r := range records(t, changed.bytes()) {
+		if r.OK || !strings.Contains(r.Error, "changed") {
+			t.Errorf("%s: %+v", id, r)
 		}
 	}
 }

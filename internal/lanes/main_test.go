@@ -28,6 +28,7 @@ import (
 	"github.com/blasbatch/blasbatch/blas"
 	"github.com/blasbatch/blasbatch/internal/inputs"
 	"github.com/blasbatch/blasbatch/internal/lanes"
+	"github.com/blasbatch/blasbatch/internal/safefile"
 	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/matio"
 	"github.com/blasbatch/blasbatch/results"
@@ -440,7 +441,16 @@ func writeStack(t *testing.T, path string, k, m, n int, seed uint64) [][]float64
 // of the items the scan found bad (which get no task).
 func scan(t *testing.T, spec kernels.Spec, paths ...string) ([]lanes.Task, []string) {
 	t.Helper()
-	set, err := inputs.Scan(context.Background(), paths, nil, spec.Pairwise, inputs.Options{})
+	// Identities as Expand gives them, so regular files are scanned (and
+	// read) the fast way, as in a run.
+	ids := make([]safefile.ID, len(paths))
+	for i, p := range paths {
+		ids[i], _ = safefile.Identity(p)
+		if fi, err := os.Stat(p); err != nil || !fi.Mode().IsRegular() {
+			ids[i] = safefile.ID{}
+		}
+	}
+	set, err := inputs.Scan(context.Background(), paths, ids, spec.Pairwise, inputs.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +463,7 @@ func scan(t *testing.T, spec kernels.Spec, paths ...string) ([]lanes.Task, []str
 				bad = append(bad, r.ID0)
 			} else {
 				tasks = append(tasks, lanes.Task{Path: f.Path, PairWith: f.PairWith, First: start, Count: r.Count, Start: start,
-					Runs: []inputs.Run{r}, Bytes: spec.ItemBytes(r.Rows, r.Cols)})
+					Runs: []inputs.Run{r}, Bytes: spec.ItemBytes(r.Rows, r.Cols), Head: f.Head})
 			}
 			start += r.Count
 		}

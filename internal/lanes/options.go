@@ -116,10 +116,10 @@ type Task struct {
 	Runs     []inputs.Run `json:"runs"`
 	// Bytes is the memory the task's largest item needs (Spec.ItemBytes).
 	Bytes int64 `json:"bytes,omitempty"`
-	// Data, when not nil, is the whole file, read by the scan: in-process
-	// lanes read the items from it instead of opening the file again.
-	// (Worker processes read the file themselves.)
-	Data []byte `json:"-"`
+	// Head is inputs.File.Head: with a Direct run, in-process lanes read
+	// the task's items into place (one pread) when the file still starts
+	// with the bytes that hash to it, and through matio otherwise.
+	Head uint64 `json:"-"`
 }
 
 // expect returns the id and shape item First+n of the task must have.

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package lanes
+
+// direct declines here: every task is read through matio.
+func (r *reader) direct(*Task) bool { return false }
