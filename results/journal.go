@@ -112,7 +112,9 @@ type Journal struct {
 	f       *os.File
 	regular bool
 	created bool // OpenJournal created the file (Abort removes it)
-	opt     JournalOptions
+	// createdPath is the file it created: path, or a dangling link's target.
+	createdPath string
+	opt         JournalOptions
 
 	mu     sync.Mutex
 	begun  bool
@@ -140,11 +142,18 @@ func OpenJournal(path string, opt JournalOptions) (*Journal, error) {
 	fi, err := os.Stat(path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		// A dangling symbolic link (ln -s /scratch/r.jsonl r.jsonl before
+		// the first run) creates its target, as safefile.WriteFile does:
+		// O_EXCL on the link itself fails with "file exists".
+		target := path
+		if t, _, rerr := safefile.Resolve(path); rerr == nil {
+			target = t
+		}
+		f, err := os.OpenFile(target, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
 		if err != nil {
 			return nil, jerr(unwrapPath(err), 0, "")
 		}
-		j.f, j.regular, j.created = f, true, true
+		j.f, j.regular, j.created, j.createdPath = f, true, true, target
 	case err != nil:
 		return nil, jerr(unwrapPath(err), 0, "")
 	case fi.IsDir():
@@ -390,7 +399,7 @@ func (j *Journal) Abort() {
 	}
 	j.closed = true
 	if j.created && !j.wrote {
-		os.Remove(j.path)
+		os.Remove(j.createdPath)
 	}
 	j.release()
 }

@@ -2,6 +2,8 @@ package results
 
 import (
 	"errors"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,5 +101,38 @@ func TestJournalRefusesWhatOnlyLooksTorn(t *testing.T) {
 			t.Fatalf("resume=%v: a file of one torn record refused: %v", resume, err)
 		}
 		j.Abort()
+	}
+}
+
+// TestJournalThroughDanglingLink: a results file named by a symbolic link
+// whose target does not exist yet creates the target (the link stays);
+// Abort removes the target it created, never the link.
+func TestJournalThroughDanglingLink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "real.jsonl")
+	link := filepath.Join(dir, "r.jsonl")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	for _, abort := range []bool{true, false} {
+		j, err := OpenJournal(link, JournalOptions{Kernel: "svd"})
+		if err != nil {
+			t.Fatalf("abort=%v: %v", abort, err)
+		}
+		if abort {
+			j.Abort()
+			if _, err := os.Lstat(target); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("Abort left the target it created: %v", err)
+			}
+		} else {
+			j.Write([]byte(recordLines("svd", "a")))
+			j.Close()
+			if got := readFile(t, target); got != recordLines("svd", "a") {
+				t.Errorf("target holds %q", got)
+			}
+		}
+		if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			t.Fatalf("abort=%v: the link is gone or replaced: %v", abort, err)
+		}
 	}
 }

@@ -6,6 +6,7 @@ package main
 // Each test names the finding it proves.
 
 import (
+	"archive/zip"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -1606,4 +1607,99 @@ func TestOpenFailureIsExit2(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestNpzSameMemberTwice — "an .npz with two members of the same name gives
+// ids that say which is which": both are computed, with distinct ids that
+// -resume and merge tell apart.
+func TestNpzSameMemberTwice(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "dup.npz")
+	f, err := os.Create(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	z := zip.NewWriter(f)
+	for i, n := range []int{2, 3} {
+		var b bytes.Buffer
+		a := make([]float64, n*n)
+		for k := range a {
+			a[k] = float64(k + i + 1)
+		}
+		matio.WriteNpy(&b, n, n, a, false)
+		w, _ := z.Create("a.npy")
+		w.Write(b.Bytes())
+	}
+	z.Close()
+	f.Close()
+	out := filepath.Join(dir, "r.jsonl")
+	if code, _, stderr := runCLI(t, "run", "-quiet", "-kernel", "svdvals", "-jsonl", out, p); code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	n, recs := nlRecords(t, out)
+	if len(n) != 2 || len(recs) != 2 || recs[0].Rows == recs[1].Rows {
+		t.Fatalf("records %+v: want two items of distinct ids and shapes", recs)
+	}
+	for id := range n {
+		if !strings.HasPrefix(id, p+":a") {
+			t.Errorf("id %q does not say it is member a of %s", id, p)
+		}
+	}
+	if code, _, stderr := runCLI(t, "run", "-resume", "-kernel", "svdvals", "-jsonl", out, p); code != 0 || !strings.Contains(stderr, "2 item(s) already ok") {
+		t.Errorf("resume: exit %d, %q", code, stderr)
+	}
+}
+
+// TestOutputsFollowLinks — "every file blasbatch writes … follows a symlink
+// to its target": a results file, merge's output, scale's -json and a
+// wisdom file named by a symbolic link are written at the link's target;
+// the link stays a link.
+func TestOutputsFollowLinks(t *testing.T) {
+	useBuiltBlasbatch(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	genFiles(t, in, 30, 6)
+	real := filepath.Join(dir, "real")
+	os.Mkdir(real, 0o755)
+	link := func(name string) (string, string) {
+		target := filepath.Join(real, name)
+		l := filepath.Join(dir, name)
+		if err := os.Symlink(target, l); err != nil {
+			t.Fatal(err)
+		}
+		return l, target
+	}
+	check := func(what, l, target string) {
+		t.Helper()
+		if fi, err := os.Lstat(l); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			t.Errorf("%s: %s is no longer a link", what, l)
+		}
+		if fi, err := os.Stat(target); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: the link's target %s was not written: %v", what, target, err)
+		}
+	}
+	jl, jt := link("results.jsonl")
+	if code, _, stderr := runCLI(t, "run", "-quiet", "-jsonl", jl, in); code != 0 {
+		t.Fatal(stderr)
+	}
+	check("-jsonl", jl, jt)
+	ml, mt := link("merged.jsonl")
+	nlShardRun(t, filepath.Join(dir, "merged.jsonl"), 2, in)
+	if code, _, stderr := runCLI(t, "merge", "-jsonl", ml, in); code != 0 {
+		t.Fatalf("merge: %s", stderr)
+	}
+	check("merge -jsonl", ml, mt)
+	if len(readJournal(t, mt)) != 6 {
+		t.Errorf("merged file holds %d records, want 6", len(readJournal(t, mt)))
+	}
+	sl, st := link("rows.json")
+	if code, _, stderr := runCLI(t, "scale", "-size", "4", "-count", "2", "-outer", "1", "-inner", "1", "-json", sl); code != 0 {
+		t.Fatalf("scale: %s", stderr)
+	}
+	check("scale -json", sl, st)
+	wl, wt := link("wisdom.json")
+	if code, _, stderr := runCLI(t, "plan", "-plan", "measure", "-wisdom", wl, in); code != 0 {
+		t.Fatalf("plan: %s", stderr)
+	}
+	check("-wisdom", wl, wt)
 }
