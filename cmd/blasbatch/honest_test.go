@@ -138,15 +138,11 @@ func TestLanesShareTheBudget(t *testing.T) {
 	}
 }
 
-// TestKnownBug_LanesBudgetSummary — "the summary line names the split that
-// really ran": in-process, a budget that holds one 1000² item at a time
-// turns -outer 2 into "1 outer × 2 inner" and says so; with -isolate the
-// same budget lets one lane work at a time (see TestLanesShareTheBudget)
-// while the summary still says "2 outer × 1 inner in lane processes", and
-// the second core stays idle. run.go runPhase: the ph.Process branch never
-// applies plan.FitMemory, so neither the split nor Summary.Phases reflect
-// the budget for lanes.
-func TestKnownBug_LanesBudgetSummary(t *testing.T) {
+// TestLanesBudgetSummary — "the summary line names the split that really
+// ran": a budget that holds one 1000² item at a time never yields a summary
+// of two outer workers, in-process or with -isolate (lanes said "2 outer ×
+// 1 inner in lane processes" while one worked and a core idled).
+func TestLanesBudgetSummary(t *testing.T) {
 	dir := t.TempDir()
 	genFiles(t, dir, 1000, 2)
 	one := hEstimate(t, "svd", filepath.Join(dir, "m00000.npy"))
@@ -377,14 +373,11 @@ func TestWisdomDirSaysSoOnce(t *testing.T) {
 	}
 }
 
-// TestKnownBug_WisdomWithoutHomeSilent — "a wisdom save that fails (… HOME
-// unset, a relative XDG_CACHE_HOME) says so once on stderr": run -plan
-// measure measures, cannot save, and says nothing (only -v shows the note
-// "no wisdom file: …"); what it learned is lost without a word.
-// planning.go decide: wisdomPath's note goes only to Decision.Notes; when
-// measure learned something and there is no path, it should also be
-// r.warn'ed, as a failed UpdateWisdom is.
-func TestKnownBug_WisdomWithoutHomeSilent(t *testing.T) {
+// TestWisdomWithoutHomeSaysSo — "a wisdom save that fails (… HOME unset, a
+// relative XDG_CACHE_HOME) says so once on stderr": run -plan measure that
+// learns something it cannot save says so (it was only a -v note), and
+// writes nothing under a relative XDG_CACHE_HOME.
+func TestWisdomWithoutHomeSaysSo(t *testing.T) {
 	useBuiltBlasbatch(t)
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
@@ -516,11 +509,10 @@ func TestTopoHostileCPUList(t *testing.T) {
 	}
 }
 
-// TestKnownBug_TopoErrorQuotesWholeFile — the error for a hostile CPU list
-// quotes the whole file: 10 MB of one line on stderr for a 10 MB file.
-// threads' parse errors (parseErr with %q of the content) should quote a
-// bounded prefix, as results' quoteStart does (60 bytes and "…").
-func TestKnownBug_TopoErrorQuotesWholeFile(t *testing.T) {
+// TestTopoErrorBounded — found as a hostile user: the error for a hostile
+// CPU list quoted the whole file (a megabyte of one line on stderr for a
+// 1 MB file); it quotes a bounded start of it.
+func TestTopoErrorBounded(t *testing.T) {
 	root := hCopyTree(t, "../../threads/testdata/smt16")
 	hostile := strings.Repeat("0-1048576,", 100000) + "0-1048576\n" // 1 MB
 	os.WriteFile(filepath.Join(root, "sys/devices/system/cpu/online"), []byte(hostile), 0o644)

@@ -314,28 +314,30 @@ func TestOutputThatIsAnInput(t *testing.T) {
 	}
 	wfile := filepath.Join(work, "m00000.npy")
 	wsnap := nlSnap(t, wfile)
-	wlink := filepath.Join(dir, "rows.json")
-	os.Symlink(wfile, wlink)
-	for _, flag := range []string{"-json", "-plot"} {
-		for _, out := range []string{wfile, wlink} {
-			code, _, stderr := runCLI(t, "scale", "-size", "6", "-count", "2", "-outer", "1", "-inner", "1", "-dir", work, flag, out)
-			if code != exitUsage || !strings.Contains(stderr, "workload") {
-				t.Errorf("scale %s %s: exit %d, %q; want exit 2 naming the workload's file", flag, out, code, stderr)
-			}
-			nlSame(t, "scale "+flag, wfile, wsnap)
+	jlink := filepath.Join(dir, "rows.json")
+	os.Symlink(wfile, jlink)
+	plink := filepath.Join(dir, "speedup.png")
+	os.Symlink(wfile, plink)
+	for _, c := range []struct{ flag, out, want string }{
+		{"-json", wfile, "workload"},
+		{"-json", jlink, "workload"},
+		{"-plot", plink, "workload"},
+		{"-plot", wfile, ""}, // refused for its .npy extension already
+	} {
+		code, _, stderr := runCLI(t, "scale", "-size", "6", "-count", "2", "-outer", "1", "-inner", "1", "-dir", work, c.flag, c.out)
+		if code != exitUsage || !strings.Contains(stderr, c.want) {
+			t.Errorf("scale %s %s: exit %d, %q; want exit 2 saying %q", c.flag, c.out, code, stderr, c.want)
 		}
+		nlSame(t, "scale "+c.flag, wfile, wsnap)
 	}
 }
 
-// TestKnownBug_SaveFileThatIsAnInput — "an output (… --save files …) that
-// is one of the run's inputs … is a usage error (exit 2) and nothing is
-// written". A --save file is checked only when its item finishes: the item
-// fails (exit 1) and the other items' outputs are written, instead of the
-// run being refused before computing. Every save name is known from the
-// scan (lanes.SafeName of each id), so the check belongs in prepare
-// (run.go, beside the results-file check) — lanes/save.go keeps its check
-// as the last line of defence.
-func TestKnownBug_SaveFileThatIsAnInput(t *testing.T) {
+// TestSaveFileThatIsAnInput — "an output (… --save files …) that is one of
+// the run's inputs … is a usage error (exit 2) and nothing is written": a
+// save name of this run that is a link to an input refuses the run before
+// computing, and DIR holds nothing new. (It was checked only when the item
+// finished: that item failed, exit 1, and the others' outputs were written.)
+func TestSaveFileThatIsAnInput(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	os.Mkdir(in, 0o755)
@@ -699,14 +701,11 @@ func TestMergeReportsEverything(t *testing.T) {
 	}
 }
 
-// TestKnownBug_MergeEmptyFirstShard — merge given INPUTS and no -kernel
-// reads the kernel from the first shard's first record; a first shard that
-// is empty (its run killed before its first record, or a shard dealt no
-// item) makes merge fail with "…shard-0000-of-0002.jsonl: EOF", exit 2,
-// instead of listing the missing items (exit 1). merge.go kernelOfShard:
-// take the kernel from the first shard that has a record (or leave it to
-// results.Merge, which already takes the first record's).
-func TestKnownBug_MergeEmptyFirstShard(t *testing.T) {
+// TestMergeEmptyFirstShard — found as a hostile user: merge given INPUTS
+// took the kernel from shard 0's first record, and an empty shard 0 (its
+// run killed before its first record) made it fail with "…: EOF", exit 2,
+// hiding the missing items. Now it lists them, exit 1.
+func TestMergeEmptyFirstShard(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	genFiles(t, in, 5, 3)
