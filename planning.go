@@ -42,7 +42,7 @@ func (r *run) classFlops(s shapeClass) float64 {
 	if s.cols2 > 0 && r.spec.PairFlops != nil {
 		return r.spec.PairFlops(s.rows, s.cols, s.cols2)
 	}
-	return specFlops(r.spec, s.rows, s.cols)
+	return r.specFlops(s.rows, s.cols)
 }
 
 // machine is what the planner may use.
@@ -83,7 +83,7 @@ func (r *run) costs(shapes []shapeClass, w plan.Wisdom) ([]plan.Cost, string) {
 		if e, ok := w.Lookup(r.wisdomKey(sh)); ok {
 			// Scale the measured item's time to this shape by flops.
 			c := e.Cost
-			if f := specFlops(r.spec, e.Rows, e.Cols); f > 0 {
+			if f := r.specFlops(e.Rows, e.Cols); f > 0 {
 				scale := r.classFlops(sh) / f
 				c.Seconds1 *= scale
 				c.Saturated *= scale

@@ -412,7 +412,7 @@ func (r *run) flops(run inputs.Run) float64 {
 	if run.Rows2 > 0 && r.spec.PairFlops != nil {
 		return r.spec.PairFlops(run.Rows, run.Cols, run.Cols2)
 	}
-	return specFlops(r.spec, run.Rows, run.Cols)
+	return r.specFlops(run.Rows, run.Cols)
 }
 
 // itemBytes is the memory one item of run needs.
@@ -423,11 +423,15 @@ func (r *run) itemBytes(run inputs.Run) int64 {
 	return r.spec.ItemBytes(run.Rows, run.Cols)
 }
 
-// specFlops is spec.Flops, or for a kernel without one the cost of a dense
-// factorisation, 2mn·min(m,n).
-func specFlops(spec kernels.Spec, m, n int) float64 {
-	if spec.Flops != nil {
-		return spec.Flops(m, n)
+// specFlops is the kernel's operation count for an m×n item with the
+// job's options (Spec.FlopsWith, else Flops), or for a kernel without one
+// the cost of a dense factorisation, 2mn·min(m,n).
+func (r *run) specFlops(m, n int) float64 {
+	switch {
+	case r.spec.FlopsWith != nil:
+		return r.spec.FlopsWith(m, n, r.job.Options)
+	case r.spec.Flops != nil:
+		return r.spec.Flops(m, n)
 	}
 	return 2 * float64(m) * float64(n) * float64(min(m, n))
 }

@@ -9,6 +9,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 	"time"
 
 	"github.com/blasbatch/blasbatch/blas"
@@ -37,6 +38,11 @@ type entry struct {
 	rows, cols int
 	off        int
 	err        error
+	// An integer item of a kernel that takes integers (Spec.Integers):
+	// its own elements, in the chunk's raw arena.
+	raw    []byte
+	signed bool
+	bits   int
 	// The second matrix of a pair (rows2 > 0), after the first in the slab.
 	rows2, cols2, off2 int
 }
@@ -44,6 +50,8 @@ type entry struct {
 // chunk is the unit that moves between the stages.
 type chunk struct {
 	slab    []float64
+	raw     []uint64 // the arena of integer items (8-byte aligned)
+	rawUsed int      // bytes of raw handed out
 	entries []entry
 	out     []byte // encoded records, filled by the lane
 	ok, bad int
@@ -55,7 +63,10 @@ func (c *chunk) used() int {
 		return 0
 	}
 	e := c.entries[len(c.entries)-1]
-	if e.rows2 > 0 {
+	switch {
+	case e.raw != nil:
+		return e.off // in the raw arena, not the slab
+	case e.rows2 > 0:
 		return e.off2 + e.rows2*e.cols2
 	}
 	return e.off + e.rows*e.cols
@@ -245,6 +256,7 @@ func (r *reader) takeFor(n, k int) *chunk {
 			return nil
 		}
 		c.entries = c.entries[:0]
+		c.rawUsed = 0
 		want := max(r.slabFloats, n)
 		if cap(c.slab) < want || cap(c.slab) > 2*want && want > r.slabFloats {
 			c.slab = make([]float64, want)
@@ -329,6 +341,12 @@ func (r *reader) task(t *Task) {
 		if r.tooBig(id, it.Rows, it.Cols, r.spec.ItemBytes(it.Rows, it.Cols)) {
 			continue
 		}
+		if r.spec.Integers && it.Integer {
+			if !r.readInts(f, t, id, it) {
+				return
+			}
+			continue
+		}
 		size := it.Rows * it.Cols
 		c := r.take(size)
 		if c == nil {
@@ -344,6 +362,40 @@ func (r *reader) task(t *Task) {
 		}
 		c.entries = append(c.entries, entry{id: id, rows: it.Rows, cols: it.Cols, off: off})
 	}
+}
+
+// readInts reads an integer item as its own elements (ReadRaw) into the
+// current chunk's raw arena, for a kernel that computes in the array's own
+// type; false once ctx is done.
+func (r *reader) readInts(f *matio.Reader, t *Task, id string, it matio.Item) bool {
+	n := it.Rows * it.Cols * it.Bits / 8
+	c := r.take(0)
+	if c == nil {
+		return false
+	}
+	if c.rawUsed+n > 8*cap(c.raw) {
+		if c.rawUsed > 0 {
+			r.flush()
+			if c = r.take(0); c == nil {
+				return false
+			}
+		}
+		if 8*cap(c.raw) < n {
+			c.raw = make([]uint64, (n+7)/8)
+		}
+	}
+	arena := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(c.raw[:cap(c.raw)]))), 8*cap(c.raw))
+	buf := arena[c.rawUsed : c.rawUsed+n : c.rawUsed+n]
+	c.rawUsed += (n + 7) &^ 7 // the next item 8-byte aligned too
+	e := entry{id: id, rows: it.Rows, cols: it.Cols, off: c.used(), raw: buf, signed: it.Signed, bits: it.Bits}
+	if err := f.ReadRaw(buf); err != nil {
+		if errors.Is(err, matio.ErrTruncated) {
+			err = changed(t.Path, "its data ends early", err)
+		}
+		e.err = err
+	}
+	c.entries = append(c.entries, e)
+	return true
 }
 
 // changed is the error of an item the file no longer holds as scanned.
@@ -493,6 +545,13 @@ func (w *worker) compute(kw kernels.Worker, c *chunk, e *entry, save bool) (res 
 			err = &PanicError{Value: v, Stack: debug.Stack()}
 		}
 	}()
+	if e.raw != nil {
+		iw, ok := kw.(kernels.IntWorker)
+		if !ok {
+			return res, fmt.Errorf("the kernel says it takes integers but its worker is no IntWorker")
+		}
+		return iw.RunInts(e.rows, e.cols, e.signed, e.bits, e.raw, save)
+	}
 	a := c.slab[e.off : e.off+e.rows*e.cols]
 	if e.rows2 > 0 {
 		pw, ok := kw.(kernels.PairWorker)

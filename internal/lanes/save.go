@@ -50,6 +50,10 @@ func removeAll(paths []string) {
 
 func writeNpy(w io.Writer, o kernels.Output) error {
 	switch {
+	case o.Raw != nil && o.Rows == 0:
+		return matio.WriteNpyRaw1D(w, o.Signed, o.Bits, o.Raw)
+	case o.Raw != nil:
+		return matio.WriteNpyRaw(w, o.Rows, o.Cols, o.Signed, o.Bits, o.Raw, o.Fortran)
 	case o.Imag != nil && o.Rows == 0:
 		return matio.WriteNpyComplex1D(w, o.Data, o.Imag)
 	case o.Imag != nil:
