@@ -9,8 +9,8 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
-	"unsafe"
 	"time"
+	"unsafe"
 
 	"github.com/blasbatch/blasbatch/blas"
 	"github.com/blasbatch/blasbatch/internal/inputs"
