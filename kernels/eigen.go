@@ -2,7 +2,6 @@ package kernels
 
 import (
 	"fmt"
-	"math"
 
 	"github.com/blasbatch/blasbatch/blas"
 )
@@ -120,20 +119,14 @@ func eighSymmetric(n int, a []float64, symmetrize bool) error {
 		}
 		return nil
 	}
-	var big float64
-	for _, v := range a[:n*n] {
-		big = max(big, math.Abs(v))
-	}
+	big, diff := asymmetry(n, a)
 	tol := eighSymTol * big
-	for i := range n {
-		for j := range i {
-			if d := math.Abs(a[i*n+j] - a[j*n+i]); d > tol {
-				return fmt.Errorf("matrix is not symmetric: a[%d,%d] = %v but a[%d,%d] = %v (tolerance %.0e·max|a| = %.3g); use --symmetrize for (A+Aᵀ)/2, or the eig kernel",
-					i, j, a[i*n+j], j, i, a[j*n+i], eighSymTol, tol)
-			}
-		}
+	if diff <= tol {
+		return nil
 	}
-	return nil
+	i, j := firstAsymmetric(n, a, tol)
+	return fmt.Errorf("matrix is not symmetric: a[%d,%d] = %v but a[%d,%d] = %v (tolerance %.0e·max|a| = %.3g); use --symmetrize for (A+Aᵀ)/2, or the eig kernel",
+		i, j, a[i*n+j], j, i, a[j*n+i], eighSymTol, tol)
 }
 
 // eighWorker keeps dsyevd's workspace and outputs between items; the
