@@ -62,11 +62,26 @@ type entry struct {
 // the records.
 //
 // The report lists the problems; Merge returns an error only when it could
-// not merge: no shard file (an error naming the pattern), shard files of
-// different counts or kernels (ErrMixed: nothing written), a line that is
-// not a record (ErrNotResults: nothing written), or an I/O failure.
+// not merge: path is a file that is not a results file (a *JournalError
+// naming path, wrapping ErrNotResults) or one a run holds (ErrLocked) —
+// merge replaces path only when a fresh run could —, no shard file (an
+// error naming the pattern), shard files of different counts or kernels
+// (ErrMixed), a line that is not a record (ErrNotResults, naming the
+// shard), or an I/O failure. Nothing is written on these errors but the
+// last.
 func Merge(path string, opt MergeOptions) (MergeReport, error) {
 	var rep MergeReport
+	// Never replace what is not a results file, nor one a run is writing.
+	held, err := holdOutput(path)
+	if err != nil {
+		return rep, err
+	}
+	if held != nil {
+		defer func() {
+			safefile.Unlock(held)
+			held.Close()
+		}()
+	}
 	shards, err := FindShards(path)
 	if err != nil {
 		return rep, err

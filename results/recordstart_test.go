@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blasbatch/blasbatch/internal/safefile"
 	"github.com/blasbatch/blasbatch/kernels"
 )
 
@@ -133,6 +134,43 @@ func TestJournalThroughDanglingLink(t *testing.T) {
 		}
 		if fi, err := os.Lstat(link); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
 			t.Fatalf("abort=%v: the link is gone or replaced: %v", abort, err)
+		}
+	}
+}
+
+// TestMergeRefusesForeignOutput: Merge replaces its output only when a
+// fresh run could (absent, empty, starting with a record) and no run holds
+// it; otherwise it writes nothing and names the file.
+func TestMergeRefusesForeignOutput(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "r.jsonl")
+	writeFile(t, filepath.Join(dir, "r.shard-0000-of-0001.jsonl"), recordLines("svd", "a", "b"))
+	for _, body := range []string{"notes\n", "notes without newline", `{"input":"a","score":1}`} {
+		writeFile(t, out, body)
+		if _, err := Merge(out, MergeOptions{}); !errors.Is(err, ErrNotResults) {
+			t.Errorf("%q: %v, want ErrNotResults", body, err)
+		}
+		if readFile(t, out) != body {
+			t.Errorf("%q: replaced", body)
+		}
+	}
+	writeFile(t, out, recordLines("svd", "old"))
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := safefile.TryLock(f); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Merge(out, MergeOptions{}); !errors.Is(err, ErrLocked) {
+		t.Errorf("held output: %v, want ErrLocked", err)
+	}
+	safefile.Unlock(f)
+	f.Close()
+	for _, body := range []string{"", recordLines("svd", "old")} {
+		writeFile(t, out, body)
+		if rep, err := Merge(out, MergeOptions{}); err != nil || !rep.Complete || readFile(t, out) != recordLines("svd", "a", "b") {
+			t.Errorf("%q: %+v %v", body, rep, err)
 		}
 	}
 }

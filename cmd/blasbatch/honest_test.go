@@ -633,3 +633,54 @@ func TestProfileNeverTakesTheResults(t *testing.T) {
 		t.Errorf("records lost")
 	}
 }
+
+// TestMergeNeverReplacesUserFiles — found as a hostile user: merge -jsonl
+// FILE replaced whatever FILE held — notes, an array — with exit 0. Merge
+// now replaces FILE only when a fresh run could (absent, empty, or
+// starting with a record) and no run holds it: else exit 2 and FILE is
+// left byte-identical.
+func TestMergeNeverReplacesUserFiles(t *testing.T) {
+	useBuiltBlasbatch(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	genFiles(t, in, 300, 6)
+	out := filepath.Join(dir, "r.jsonl")
+	nlShardRun(t, out, 2, in)
+	for _, body := range []string{"my precious notes\n", "\x93NUMPY\x01\x00v\x00{'descr': '<f8'}\n"} {
+		os.WriteFile(out, []byte(body), 0o644)
+		before := nlSnap(t, out)
+		for _, args := range [][]string{{"merge", "-jsonl", out}, {"merge", "-jsonl", out, in}} {
+			code, _, stderr := runCLI(t, args...)
+			if code != exitUsage || !strings.Contains(stderr, "not a blasbatch results file") {
+				t.Errorf("%q over %v: exit %d, %q; want exit 2", body[:5], args, code, stderr)
+			}
+			nlSame(t, "merge over a user's file", out, before)
+		}
+	}
+	// A results file is replaced; one a run is writing is not.
+	os.Remove(out)
+	if code, _, stderr := runCLI(t, "merge", "-jsonl", out, in); code != 0 {
+		t.Fatalf("merge: %s", stderr)
+	}
+	if code, _, stderr := runCLI(t, "merge", "-jsonl", out, in); code != 0 {
+		t.Fatalf("merge over its own output: %s", stderr)
+	}
+	os.Remove(out) // so that its first line is the run's
+	var errb lockedBuffer
+	cmd := nlStart(t, &errb, "", "run", "-quiet", "-outer", "1", "-inner", "1", "-sync", "every", "-jsonl", out, in)
+	waitLines(t, out, 1)
+	syscall.Kill(cmd.Process.Pid, syscall.SIGSTOP)
+	before := nlSnap(t, out)
+	code, _, stderr := runCLI(t, "merge", "-jsonl", out, in)
+	after := nlSnap(t, out)
+	syscall.Kill(cmd.Process.Pid, syscall.SIGCONT)
+	if code != exitUsage || !strings.Contains(stderr, "another blasbatch run") || after.ino != before.ino {
+		t.Errorf("merge over a file a run is writing: exit %d, %q, inode %d → %d", code, stderr, before.ino, after.ino)
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if n, recs := nlRecords(t, out); len(n) != 6 || len(recs) != 6 {
+		t.Errorf("the run's file holds %d records of %d items after merge tried it, want 6", len(recs), len(n))
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/blasbatch/blasbatch/internal/inputs"
 	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/matio"
+	"github.com/blasbatch/blasbatch/results"
 )
 
 func cmdMerge(args []string, stdout, stderr io.Writer) int {
@@ -86,7 +87,10 @@ Flags:
 	rep, err := blasbatch.Merge(sig.ctx, job)
 	if err != nil {
 		fmt.Fprintf(stderr, "blasbatch merge: %s\n", oneLine(err.Error()))
-		if errors.Is(err, blasbatch.ErrJob) {
+		// FILE itself refused (not a results file, or held by a run): the
+		// user's mistake, as for run's -jsonl.
+		var je *results.JournalError
+		if errors.Is(err, blasbatch.ErrJob) || errors.As(err, &je) && je.Path == *jsonl {
 			return exitUsage
 		}
 		return exitFailed
