@@ -684,3 +684,37 @@ func TestMergeNeverReplacesUserFiles(t *testing.T) {
 		t.Errorf("the run's file holds %d records of %d items after merge tried it, want 6", len(recs), len(n))
 	}
 }
+
+// TestKnownBug_UnwrittenRecordsCountedOK — found as a hostile user: when
+// the results file's disk fills, the run stops (exit 1, "writing results:
+// no space left on device") but its summary counts as ok the items whose
+// records never reached the file: "42 ok, 1458 not started" over a file of
+// 32 whole records, and -resume then says "32 item(s) already ok". The
+// totals add up, but not to what the file holds. internal/lanes
+// inprocess.go handle (and process.go emit) count a chunk's records in
+// Counts whether or not Out.Write took them — after the first failed write
+// every chunk still computed is counted ok and written nowhere; those items
+// should count as not started (or failed), so that the summary agrees with
+// the file and with -resume.
+func TestKnownBug_UnwrittenRecordsCountedOK(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	genFiles(t, in, 60, 400)
+	small := filepath.Join(dir, "small")
+	nlTmpfs(t, small, 64<<10)
+	for _, extra := range [][]string{nil, {"-isolate"}} {
+		out := filepath.Join(small, "r.jsonl")
+		os.Remove(out)
+		args := append([]string{"run", "-kernel", "svdvals", "-outer", "1", "-inner", "1", "-jsonl", out}, extra...)
+		code, _, stderr := runCLI(t, append(args, in)...)
+		if code != exitFailed || !strings.Contains(stderr, "no space left") {
+			t.Fatalf("%v: exit %d, %q; want the run to fail writing its results", extra, code, stderr)
+		}
+		sum := nlSummary(t, stderr)
+		b, _ := os.ReadFile(out)
+		whole := bytes.Count(b, []byte("\n"))
+		if sum.ok+sum.failed != whole || sum.ok+sum.failed+sum.notStarted+sum.abandoned != 400 {
+			t.Errorf("%v: summary %+v, but the file holds %d whole records", extra, sum, whole)
+		}
+	}
+}
