@@ -76,6 +76,7 @@ func swapBytes(b []byte, size int) {
 // and Next goes on with the next .npz member, or returns io.EOF for a
 // .npy).
 func (r *Reader) ReadRaw(dst []byte) error {
+	r.dataBuf()
 	a := &r.a
 	switch {
 	case r.closed:

@@ -91,8 +91,10 @@ type Reader struct {
 	txt *single // .mtx, .csv and .tsv: the file's one matrix
 
 	// dataStart is where a .npy file's (or a raw file's) data begins; -1
-	// when not known.
+	// when not known. lazyData says the data buffer is still to be made
+	// there (see dataBuf).
 	dataStart int64
+	lazyData  bool
 }
 
 // array is the state of the array being read.
@@ -230,13 +232,13 @@ func newReader(ra io.ReaderAt, size int64, path string, opt Options, sidecar boo
 		if err := r.openArray("", size, "the file"); err != nil {
 			r.pending = &Error{Path: path, Err: err}
 		}
-		// Then a full-size buffer for the data, from where the header ends.
+		// Then a full-size buffer for the data, from where the header ends
+		// — made when data is first read (dataBuf): a caller that wants
+		// only the headers (the scan of thousands of small files) does not
+		// pay for one.
 		if pos, err := r.sec.Seek(0, io.SeekCurrent); err == nil {
-			start := pos - int64(r.br.Buffered())
-			if _, err := r.sec.Seek(start, io.SeekStart); err == nil {
-				r.br = bufio.NewReaderSize(r.sec, int(min(bufSize, max(size-start, 16))))
-				r.dataStart = start
-			}
+			r.dataStart = pos - int64(r.br.Buffered())
+			r.lazyData = true
 		}
 	case fmtName == formatCSV:
 		r.txt = &single{f: &csvReader{ra: ra, size: size, delim: ','}}
@@ -392,6 +394,7 @@ func (r *Reader) Skip(n int) error {
 // holds partial data and Next goes on with the next .npz member (or returns
 // io.EOF for a .npy).
 func (r *Reader) Read(dst []float64) error {
+	r.dataBuf()
 	a := &r.a
 	switch {
 	case r.closed:
@@ -612,7 +615,22 @@ func checkHeader(h header, avail int64, what string) (array, error) {
 }
 
 // discard skips n bytes of the stream.
+// dataBuf makes a .npy file's data buffer at the start of its data, the
+// first time data is read or skipped (its header was read through a small
+// buffer, which may hold the first data bytes: the stream restarts where
+// the data starts).
+func (r *Reader) dataBuf() {
+	if !r.lazyData {
+		return
+	}
+	r.lazyData = false
+	if _, err := r.sec.Seek(r.dataStart, io.SeekStart); err == nil {
+		r.br = bufio.NewReaderSize(r.sec, int(min(bufSize, max(r.size-r.dataStart, 16))))
+	}
+}
+
 func (r *Reader) discard(n int64) error {
+	r.dataBuf()
 	if b := int64(r.br.Buffered()); n > b && r.sec != nil {
 		r.br.Discard(int(b))
 		if _, err := r.sec.Seek(n-b, io.SeekCurrent); err != nil {

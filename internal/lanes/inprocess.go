@@ -117,13 +117,30 @@ func runInProcess(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 	// block on it once nobody reads.
 	done := make(chan *chunk, n)
 
+	// Readers: one per lane when there are many small tasks (opening and
+	// reading thousands of small files costs as much as computing them),
+	// else one; each fills its own chunks from the shared free list, and
+	// takes tasks in turn.
+	readers := 1
+	if len(tasks) >= 4*outer && outer > 1 {
+		readers = outer
+	}
 	readerDone := make(chan struct{})
+	var next atomic.Int64
+	var rwg sync.WaitGroup
+	for range readers {
+		rwg.Add(1)
+		go func() {
+			defer rwg.Done()
+			r := reader{ctx: stop, free: free, todo: todo, slabFloats: max(1, slabBytes/8), chunkItems: chunkItems,
+				budget: opt.Budget, spec: opt.Kernel, read: opt.Read}
+			r.runShared(tasks, &next)
+		}()
+	}
 	go func() {
-		defer close(readerDone)
-		defer close(todo)
-		r := reader{ctx: stop, free: free, todo: todo, slabFloats: max(1, slabBytes/8), chunkItems: chunkItems,
-			budget: opt.Budget, spec: opt.Kernel, read: opt.Read}
-		r.run(tasks)
+		rwg.Wait()
+		close(todo)
+		close(readerDone)
 	}()
 
 	busy := make([]atomic.Int64, outer) // items of the chunk each lane holds
@@ -224,10 +241,13 @@ type reader struct {
 	head       []byte // for direct reads
 }
 
-func (r *reader) run(tasks []Task) {
-	for i := range tasks {
-		if r.ctx.Err() != nil {
-			return
+// runShared reads the tasks that next hands out (one each, in order)
+// until there are none left.
+func (r *reader) runShared(tasks []Task, next *atomic.Int64) {
+	for {
+		i := int(next.Add(1) - 1)
+		if i >= len(tasks) || r.ctx.Err() != nil {
+			break
 		}
 		if r.spec.Pairwise {
 			r.pairTask(&tasks[i])
@@ -237,6 +257,7 @@ func (r *reader) run(tasks []Task) {
 	}
 	r.flush()
 }
+
 
 // take returns the current chunk if it has room for n more floats, else
 // sends it and takes a fresh one sized for n; nil once ctx is done.
