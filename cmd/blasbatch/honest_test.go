@@ -1,3 +1,5 @@
+//go:build linux
+
 package main
 
 // Regression tests for issue 10, "Honest memory, honest costs, safe writes

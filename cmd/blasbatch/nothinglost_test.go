@@ -1,9 +1,12 @@
+//go:build linux
+
 package main
 
 // Regression tests for issue 9, "Nothing lost, nothing silently wrong",
 // driving the CLI (in-process with runCLI, or the test binary as the real
 // blasbatch where a process is needed: locks, signals, umasks, FIFOs).
-// Each test names the finding it proves.
+// Each test names the finding it proves. Linux only: they watch processes
+// through /proc and make FIFOs, devices and (as root) small file systems.
 
 import (
 	"archive/zip"
