@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -293,7 +294,44 @@ func (man *manifest) ours(name string) bool {
 	if err != nil {
 		return errors.Is(err, fs.ErrNotExist)
 	}
-	return fi.Mode().IsRegular() && (e.Pending || fi.Size() == e.Size && fi.ModTime().UnixNano() == e.ModTime)
+	if !fi.Mode().IsRegular() {
+		return false
+	}
+	if e.Pending {
+		// gen stopped before it could record this file: it is gen's only if
+		// it is what gen writes for the workload it was writing — a user's
+		// file put there since, under a name gen had planned, is not.
+		return man.m.Workload.wrote(filepath.Join(man.dir, name), fi.Size())
+	}
+	return fi.Size() == e.Size && fi.ModTime().UnixNano() == e.ModTime
+}
+
+// wrote reports whether the file at path (of size bytes) is one gen writes
+// for w: its exact .npy header for w's shape, and the size that implies.
+func (w workload) wrote(path string, size int64) bool {
+	shape := []int{w.Rows, w.Cols}
+	if w.Stack {
+		shape = []int{w.Count, w.Rows, w.Cols}
+	}
+	var h bytes.Buffer
+	if w.Rows < 1 || w.Cols < 1 || matio.WriteNpyHeader(&h, shape, false) != nil {
+		return false
+	}
+	cells := int64(w.Rows) * int64(w.Cols)
+	if w.Stack {
+		cells *= int64(w.Count)
+	}
+	if size != int64(h.Len())+8*cells {
+		return false
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	got := make([]byte, h.Len())
+	_, err = io.ReadFull(f, got)
+	return err == nil && bytes.Equal(got, h.Bytes())
 }
 
 // mayWrite refuses, before anything is written, when a target exists and

@@ -1705,3 +1705,38 @@ func TestOutputsFollowLinks(t *testing.T) {
 	}
 	check("-wisdom", wl, wt)
 }
+
+// TestGenKilledNeverTakesUserFile — found as a hostile user: a gen killed
+// part way leaves every name it had planned "pending" in its manifest, and
+// the next gen wrote over any file found under such a name — a user's file
+// put there since included. A pending name is gen's only if the file is
+// what gen writes for that workload (its header and size): the user's file
+// is refused (exit 2) and left as it was, gen's own files are rewritten.
+func TestGenKilledNeverTakesUserFile(t *testing.T) {
+	useBuiltBlasbatch(t)
+	dir := filepath.Join(t.TempDir(), "d")
+	args := []string{"gen", "-size", "200", "-count", "3000", "-dir", dir}
+	var errb lockedBuffer
+	cmd := nlStart(t, &errb, "", args...)
+	nlWait(t, "gen to write a few files", 60*time.Second, func() bool {
+		_, err := os.Stat(filepath.Join(dir, "m00003.npy"))
+		return err == nil
+	})
+	cmd.Process.Kill()
+	cmd.Wait()
+	if _, err := os.Stat(filepath.Join(dir, "m02999.npy")); err == nil {
+		t.Fatal("gen finished before it could be killed")
+	}
+	user := filepath.Join(dir, "m02999.npy")
+	nlNpy(t, user, 5, 5, 1) // even an .npy, of another shape
+	before := nlSnap(t, user)
+	code, _, stderr := nlProc(t, "", args...)
+	if code != exitUsage || !strings.Contains(stderr, "m02999.npy") {
+		t.Errorf("gen after a kill, over a user's file: exit %d, %q; want exit 2 naming it", code, stderr)
+	}
+	nlSame(t, "gen after a kill", user, before)
+	os.Remove(user)
+	if code, _, stderr := nlProc(t, "", "gen", "-size", "200", "-count", "5", "-dir", dir); code != 0 {
+		t.Errorf("gen over its own files left by the killed run: exit %d: %s", code, stderr)
+	}
+}
