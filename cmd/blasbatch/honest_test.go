@@ -687,18 +687,14 @@ func TestMergeNeverReplacesUserFiles(t *testing.T) {
 	}
 }
 
-// TestKnownBug_UnwrittenRecordsCountedOK — found as a hostile user: when
-// the results file's disk fills, the run stops (exit 1, "writing results:
-// no space left on device") but its summary counts as ok the items whose
-// records never reached the file: "42 ok, 1458 not started" over a file of
-// 32 whole records, and -resume then says "32 item(s) already ok". The
-// totals add up, but not to what the file holds. internal/lanes
-// inprocess.go handle (and process.go emit) count a chunk's records in
-// Counts whether or not Out.Write took them — after the first failed write
-// every chunk still computed is counted ok and written nowhere; those items
-// should count as not started (or failed), so that the summary agrees with
-// the file and with -resume.
-func TestKnownBug_UnwrittenRecordsCountedOK(t *testing.T) {
+// TestUnwrittenRecordsNotCounted — found as a hostile user: when the
+// results file's disk fills, the run stops (exit 1, "writing results: no
+// space left on device"); its summary once counted as ok items whose
+// records never reached the file ("42 ok" over 32 whole records, and
+// -resume then said 32 were ok). Only the records the file holds whole
+// count as ok or failed; the rest are not started, as -resume sees them.
+// In process and with -isolate.
+func TestUnwrittenRecordsNotCounted(t *testing.T) {
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	genFiles(t, in, 60, 400)

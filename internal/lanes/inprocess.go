@@ -1,6 +1,7 @@
 package lanes
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -163,15 +164,25 @@ func runInProcess(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 	var c Counts
 	var werr error
 	handle := func(ch *chunk) {
-		if werr == nil && len(ch.out) > 0 {
-			if _, err := out.Write(ch.out); err != nil {
+		// Only records Out took are counted: after a failed write the
+		// chunk's items (and every later chunk's) were computed but are
+		// written nowhere, so they count as not started, as -resume will
+		// see them.
+		if werr != nil {
+			free <- ch
+			return
+		}
+		ok, bad := ch.ok, ch.bad
+		if len(ch.out) > 0 {
+			if n, err := out.Write(ch.out); err != nil {
 				werr = fmt.Errorf("writing results: %w", err)
 				cancel()
+				ok, bad = wholeRecords(ch.out[:n])
 			}
 		}
-		c.OK += ch.ok
-		c.Failed += ch.bad
-		if c.FirstError == "" {
+		c.OK += ok
+		c.Failed += bad
+		if c.FirstError == "" && bad > 0 {
 			c.FirstError = ch.first
 		}
 		if opt.Progress != nil {
@@ -257,7 +268,6 @@ func (r *reader) runShared(tasks []Task, next *atomic.Int64) {
 	}
 	r.flush()
 }
-
 
 // take returns the current chunk if it has room for n more floats, else
 // sends it and takes a fresh one sized for n; nil once ctx is done.
@@ -602,4 +612,21 @@ func ItemError(id string, err error) string {
 		return err.Error()
 	}
 	return id + ": " + err.Error()
+}
+
+// wholeRecords counts the whole record lines at the start of b (what a
+// short write left in the file), ok and failed.
+func wholeRecords(b []byte) (ok, bad int) {
+	for {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			return ok, bad
+		}
+		if bytes.Contains(b[:i], []byte(`,"ok":false,`)) {
+			bad++
+		} else {
+			ok++
+		}
+		b = b[i+1:]
+	}
 }

@@ -486,11 +486,15 @@ func (p *pool) control(l *lane, b []byte) {
 
 // emit writes one record line to Out and counts it.
 func (p *pool) emit(b []byte, ok bool, msg string) {
-	if p.err == nil {
-		if _, err := p.out.Write(b); err != nil {
-			p.err = fmt.Errorf("writing results: %w", err)
-			p.stop()
-		}
+	// A record Out did not take is not counted: its item is not started,
+	// as -resume will see it.
+	if p.err != nil {
+		return
+	}
+	if _, err := p.out.Write(b); err != nil {
+		p.err = fmt.Errorf("writing results: %w", err)
+		p.stop()
+		return
 	}
 	if ok {
 		p.c.OK++
