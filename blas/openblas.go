@@ -110,15 +110,6 @@ func dgesvdLAPACKE(job SVDJob, m, n int, a []float64, lda int, s, u []float64, l
 	return int(info)
 }
 
-// SetThreads sets the number of threads OpenBLAS uses for one BLAS call, for
-// the whole process (the pthread build keeps one global count).
-func SetThreads(n int) {
-	if n < 1 {
-		n = 1
-	}
-	C.openblas_set_num_threads(C.int(n))
-}
-
 // Threads returns OpenBLAS's current thread count.
 func Threads() int { return int(C.openblas_get_num_threads()) }
 

@@ -27,3 +27,9 @@ func nativeInfo() Info {
 // UseWithGonum does nothing in the pure-Go build: gonum already uses its own
 // implementation.
 func UseWithGonum() {}
+
+// StopIdleThreads does nothing in the pure-Go build: there is no pool.
+func StopIdleThreads() {}
+
+// BeginPhase does nothing in the pure-Go build; end does nothing either.
+func BeginPhase(int) (end func()) { return func() {} }

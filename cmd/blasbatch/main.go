@@ -19,6 +19,7 @@ import (
 	"os"
 
 	"github.com/blasbatch/blasbatch"
+	"github.com/blasbatch/blasbatch/blas"
 )
 
 const usage = `blasbatch — dense linear algebra over batches of matrix files, on every core.
@@ -48,6 +49,10 @@ const (
 func main() {
 	// In a worker process of a run, serve the parent and exit.
 	blasbatch.LaneMain()
+	// OpenBLAS's helper threads, made when it loaded, would spin for the
+	// first 0.1 s beside whatever this command does; a phase that needs
+	// them starts them again.
+	blas.StopIdleThreads()
 	os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 }
 

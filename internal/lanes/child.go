@@ -122,8 +122,9 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, specs []kernels.Spe
 	}
 	if cfg.Inner > 0 {
 		// OpenBLAS read OPENBLAS_NUM_THREADS when it loaded; set it again
-		// so the count in effect is the parent's choice.
-		blas.SetThreads(cfg.Inner)
+		// so the count in effect is the parent's choice, for the rest of
+		// the lane process's life (its one phase, never ended).
+		blas.BeginPhase(cfg.Inner)
 	}
 	inputs := map[safefile.ID]bool{}
 	for _, id := range cfg.Inputs {

@@ -102,8 +102,9 @@ func runInProcess(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 	if opt.Inner > 0 {
 		// The split is the phase's, not the process's: set it for the
 		// phase and put back what was there.
-		defer blas.SetThreads(blas.Threads())
-		blas.SetThreads(opt.Inner)
+		// With one thread per lane, OpenBLAS's idle helper threads
+		// are stopped for the phase: they would spin beside the lanes.
+		defer blas.BeginPhase(opt.Inner)()
 	}
 	stop, cancel := context.WithCancel(ctx)
 	defer cancel()

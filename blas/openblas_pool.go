@@ -1,0 +1,135 @@
+//go:build cgo && !purego
+
+package blas
+
+/*
+#cgo LDFLAGS: -ldl
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <stddef.h>
+
+extern void openblas_set_num_threads(int);
+extern int openblas_get_parallel(void);
+
+// OpenBLAS's pthreads build keeps a pool of blas_num_threads-1 threads
+// (blas_server.c). An idle pool thread spins on sched_yield for 2^28 TSC
+// cycles (about 0.1 s) after it starts and after every job before it
+// sleeps: the pool made when the library loads spins through the first
+// 0.1 s of every process, and with one thread per call (outer lanes of
+// inner 1) it takes a core the lanes need. blas_thread_shutdown_ stops the
+// pool; the next call that needs threads makes it again (exec_blas's
+// re-init after fork). The symbols are looked up at run time: the serial
+// and OpenMP builds lack or differ in them, and then nothing is stopped.
+typedef int (*bb_fn)(void);
+static bb_fn bb_shutdown;
+static int *bb_avail, *bb_cpu_number, *bb_num_threads;
+
+static int bb_pool_find(void) {
+	bb_shutdown = (bb_fn)dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
+	bb_avail = (int *)dlsym(RTLD_DEFAULT, "blas_server_avail");
+	bb_cpu_number = (int *)dlsym(RTLD_DEFAULT, "blas_cpu_number");
+	bb_num_threads = (int *)dlsym(RTLD_DEFAULT, "blas_num_threads");
+	return bb_shutdown != NULL && bb_avail != NULL && bb_cpu_number != NULL && bb_num_threads != NULL;
+}
+
+static int bb_pool_running(void) { return *bb_avail != 0; }
+static int bb_pool_size(void) { return *bb_num_threads - 1; }
+static void bb_pool_stop(void) { bb_shutdown(); }
+
+// bb_pool_set_lazily sets the count of a stopped pool without making it
+// (goto_set_num_threads would make it first): the first call that needs
+// threads makes it. It reports whether it could (n within the pool's size).
+static int bb_pool_set_lazily(int n) {
+	if (*bb_avail != 0 || n > *bb_num_threads) return 0;
+	*bb_cpu_number = n;
+	return 1;
+}
+*/
+import "C"
+
+import "sync"
+
+// pool is OpenBLAS's thread pool, which is the process's: its state is the
+// C library's global state, guarded here.
+var pool struct {
+	once   sync.Once
+	found  bool // the pthreads build's symbols are there
+	mu     sync.Mutex
+	phases int // phases in progress (BeginPhase)
+}
+
+func poolFound() bool {
+	pool.once.Do(func() {
+		pool.found = C.openblas_get_parallel() == 1 && C.bb_pool_find() != 0
+	})
+	return pool.found
+}
+
+// SetThreads sets the number of threads OpenBLAS uses for one BLAS call, for
+// the whole process (the pthread build keeps one global count). It does not
+// start OpenBLAS's thread pool when StopIdleThreads stopped it: the first
+// call that needs more than one thread does.
+func SetThreads(n int) {
+	if n < 1 {
+		n = 1
+	}
+	if poolFound() && C.bb_pool_set_lazily(C.int(n)) != 0 {
+		return
+	}
+	C.openblas_set_num_threads(C.int(n))
+}
+
+// StopIdleThreads stops OpenBLAS's pool of helper threads unless a phase
+// (BeginPhase) is in progress; the thread count is kept, and the next BLAS
+// call that needs more than one thread starts the pool again. An idle
+// helper spins on sched_yield for about 0.1 s after it starts and after
+// each job it runs, taking a core from whatever else the process does: stop
+// it where the process will make single-threaded calls or none (a process
+// that runs commands, a lane of one thread). It must not be called while
+// another goroutine is inside a multi-threaded BLAS call. It does nothing
+// in builds other than OpenBLAS's pthreads build.
+func StopIdleThreads() {
+	if !poolFound() {
+		return
+	}
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	if pool.phases == 0 && C.bb_pool_running() != 0 {
+		C.bb_pool_stop()
+	}
+}
+
+// BeginPhase sets OpenBLAS's thread count to n (n ≥ 1) for a phase of work
+// and returns the function that ends it, putting back the count it found.
+// When n is 1 and no other phase is in progress the pool of idle helper
+// threads is stopped (see StopIdleThreads), so that it does not spin
+// beside lanes that use one thread each. Phases may overlap (two runs in
+// one program), but they share the one count: the last set wins.
+func BeginPhase(n int) (end func()) {
+	if n < 1 {
+		n = 1
+	}
+	found := poolFound()
+	pool.mu.Lock()
+	defer pool.mu.Unlock()
+	prev := Threads()
+	pool.phases++
+	SetThreads(n)
+	if found && n == 1 && pool.phases == 1 && C.bb_pool_running() != 0 {
+		C.bb_pool_stop()
+	}
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			pool.mu.Lock()
+			defer pool.mu.Unlock()
+			pool.phases--
+			SetThreads(prev)
+		})
+	}
+}
+
+// poolRunning reports whether OpenBLAS's helper threads exist, and
+// poolHelpers how many a running pool has (for tests).
+func poolRunning() bool { return poolFound() && C.bb_pool_running() != 0 }
+func poolHelpers() int  { return int(C.bb_pool_size()) }
