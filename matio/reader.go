@@ -129,6 +129,9 @@ func (a *array) item(i int) string {
 // id returns the identity of item i, as itemID(pathID, a.item(i)) does,
 // with one allocation.
 func (a *array) id(pathID string, i int) string {
+	if a.name == "" && !a.stack {
+		return pathID // a .npy file's one matrix: nothing to build
+	}
 	var b strings.Builder
 	b.Grow(len(pathID) + 1 + len(a.name) + 22)
 	b.WriteString(pathID)

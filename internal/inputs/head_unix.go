@@ -49,9 +49,12 @@ func (h *headFile) ReadAt(p []byte, off int64) (int, error) {
 }
 
 // scanHead reads the headers of a file known to be regular (its stat said
-// so) with the fewest system calls, into buf (headBytes), and returns its
-// runs and the hash of its bytes up to where a Direct run's data begins.
-// ok is false, with nothing read, when the file cannot be opened or is not
+// so) with the fewest system calls — open, fstat, one pread, close —, into
+// buf (headBytes), and returns its runs and the hash of its bytes up to
+// where a Direct run's data begins. A .npy header is parsed in place
+// (matio.ParseHead: no reader, no buffers); anything else goes through a
+// matio reader over the bytes read, which reads on only if it must. ok is
+// false, with nothing read, when the file cannot be opened or is not
 // regular after all (fstat decides): the caller then opens it the careful
 // way, which says why. The open is non-blocking, so a name swapped for a
 // named pipe since the listing cannot block it.
@@ -65,12 +68,20 @@ func scanHead(path string, opt matio.Options, buf []byte) (runs []Run, head uint
 	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, 0, false
 	}
-	h := &headFile{fd: fd, size: st.Size}
 	n, err := unix.Pread(fd, buf[:min(int64(len(buf)), st.Size)], 0)
 	if err != nil {
 		return nil, 0, false
 	}
-	h.head = buf[:n]
+	b := buf[:n]
+	if h, ok := matio.ParseHead(path, b, st.Size); ok {
+		run := Run{ID0: h.ID, Stack: h.Count > 1, Rows: h.Rows, Cols: h.Cols, Count: h.Count}
+		if h.Contiguous {
+			run.Offset, run.Direct = h.Offset, true
+			head = HeadHash(b[:h.Offset])
+		}
+		return []Run{run}, head, true
+	}
+	h := &headFile{fd: fd, size: st.Size, head: b}
 	r, err := matio.NewReaderWith(h, st.Size, path, opt)
 	if err != nil {
 		return []Run{{ID0: matio.ErrorID(path, err), Count: 1, Err: err}}, 0, true

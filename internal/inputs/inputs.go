@@ -19,6 +19,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"github.com/blasbatch/blasbatch/internal/safefile"
 	"github.com/blasbatch/blasbatch/matio"
@@ -200,13 +201,13 @@ func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warn
 			add(dir, nil) // fails on opening, naming the directory
 			return
 		}
-		for _, e := range entries {
+		stats := statAll(dir, entries)
+		for k, e := range entries {
 			name := e.Name()
 			if strings.HasPrefix(name, ".") {
 				continue
 			}
-			p := filepath.Join(dir, name)
-			fi, err := os.Stat(p) // follows links
+			p, fi, err := stats[k].path, stats[k].fi, stats[k].err
 			if err != nil {
 				if opt.AnyFile || matio.Listed(name) {
 					add(p, nil) // a dangling link: its item says so
@@ -251,6 +252,47 @@ func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warn
 	return paths, ids, warnings
 }
 
+// stat is what os.Stat said of one directory entry (links followed).
+type stat struct {
+	path string
+	fi   fs.FileInfo
+	err  error
+}
+
+// statAll stats the entries of dir not starting with ".", in order; a
+// large directory on as many goroutines as Go may run at once (each stat
+// is a system call that walks the path).
+func statAll(dir string, entries []fs.DirEntry) []stat {
+	out := make([]stat, len(entries))
+	one := func(k int) {
+		if name := entries[k].Name(); !strings.HasPrefix(name, ".") {
+			p := filepath.Join(dir, name)
+			fi, err := os.Stat(p)
+			out[k] = stat{p, fi, err}
+		}
+	}
+	workers := min(runtime.GOMAXPROCS(0), len(entries)/256)
+	if workers < 2 {
+		for k := range entries {
+			one(k)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := int(next.Add(1) - 1); k < len(entries); k = int(next.Add(1) - 1) {
+				one(k)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
 func plural(n int, one, many string) string {
 	if n == 1 {
 		return one
@@ -270,14 +312,20 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 		return Set{}, err
 	}
 	files := make([]File, len(paths))
-	next := make(chan int)
+	// Workers take the next file by counting, not from a channel: a
+	// handoff per file costs as much as a small file's scan.
+	var next atomic.Int64
 	var wg sync.WaitGroup
 	for range min(runtime.GOMAXPROCS(0), max(1, len(paths))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, headBytes)
-			for i := range next {
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(paths) || ctx.Err() != nil {
+					return
+				}
 				f := &files[i]
 				f.Path = paths[i]
 				if i < len(ids) {
@@ -303,24 +351,8 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 			}
 		}()
 	}
-	var err error
-feed:
-	for i := range paths {
-		// Checked first: select picks at random among ready cases, and a
-		// waiting worker would often win over a done ctx.
-		if err = ctx.Err(); err != nil {
-			break
-		}
-		select {
-		case next <- i:
-		case <-ctx.Done():
-			err = ctx.Err()
-			break feed
-		}
-	}
-	close(next)
 	wg.Wait()
-	if err != nil {
+	if err := ctx.Err(); err != nil {
 		return Set{}, err
 	}
 	s := Set{Files: files}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -258,6 +259,79 @@ func TestScanDirect(t *testing.T) {
 		case "r.f64", "c.csv":
 			if run.Direct || run.Err != nil {
 				t.Errorf("%s: %+v", f.Path, run)
+			}
+		}
+	}
+}
+
+// TestScanHeadAgrees: the scan's fast path (open, fstat, one pread, the
+// header parsed in place) lists the same runs, ids and shapes as opening
+// each file with matio — for 2-D and 3-D arrays, a stack of one, other
+// dtypes and orders, a header longer than one read, an .npz, text, and
+// bad or truncated files — and marks Direct exactly the little-endian
+// float64 C-order files, with Head the hash of the bytes before the data.
+func TestScanHeadAgrees(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string][]byte{
+		"a.npy":      npyBytes(t, 1, 3, 4),
+		"stack.npy":  npyBytes(t, 2, 5, 2, 3),
+		"one.npy":    npyBytes(t, 3, 1, 2, 2),
+		"name\n.npy": npyBytes(t, 4, 2, 2),
+		"c.csv":      []byte("1,2\n3,4\n"),
+		"bad.npy":    []byte("\x93NUMPY\x01\x00\x10\x00{'descr': '<f8'"),
+		"text.npy":   []byte("not a matrix"),
+		"empty.npy":  nil,
+	}
+	// A header longer than the scan's first read (headBytes), as NumPy
+	// writes for no array but a hostile or padded file may hold.
+	long := "{'descr': '<f8', 'fortran_order': False, 'shape': (2, 2), }" + strings.Repeat(" ", headBytes)
+	long += strings.Repeat(" ", (64-(10+len(long)+1)%64)%64) + "\n"
+	files["long.npy"] = append(append([]byte("\x93NUMPY\x01\x00"), byte(len(long)), byte(len(long)>>8)), append([]byte(long), make([]byte, 32)...)...)
+	for _, h := range []struct{ name, descr string }{{"int.npy", "<i8"}, {"big.npy", ">f8"}} {
+		hd := "{'descr': '" + h.descr + "', 'fortran_order': False, 'shape': (2, 2), }"
+		hd += strings.Repeat(" ", (64-(10+len(hd)+1)%64)%64) + "\n"
+		files[h.name] = append(append([]byte("\x93NUMPY\x01\x00"), byte(len(hd)), 0), append([]byte(hd), make([]byte, 32)...)...)
+	}
+	fortran := "{'descr': '<f8', 'fortran_order': True, 'shape': (2, 3), }"
+	fortran += strings.Repeat(" ", (64-(10+len(fortran)+1)%64)%64) + "\n"
+	files["fortran.npy"] = append(append([]byte("\x93NUMPY\x01\x00"), byte(len(fortran)), 0), append([]byte(fortran), make([]byte, 48)...)...)
+	truncated := npyBytes(t, 5, 4, 4)
+	files["truncated.npy"] = truncated[:len(truncated)-8]
+	for name, b := range files {
+		writeFile(t, filepath.Join(dir, name), b)
+	}
+	writeNpz(t, filepath.Join(dir, "z.npz"), member{name: "x", shape: []int{2, 2}})
+	buf := make([]byte, headBytes)
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		p := filepath.Join(dir, e.Name())
+		fast, head, ok := scanHead(p, matio.Options{}, buf)
+		if !ok {
+			t.Fatalf("%s: scanHead declined a regular file", p)
+		}
+		slow := scanFile(p, matio.Options{})
+		if len(fast) != len(slow) {
+			t.Fatalf("%s: scanHead %+v, matio %+v", p, fast, slow)
+		}
+		b, _ := os.ReadFile(p)
+		for i := range fast {
+			f, s := fast[i], slow[i]
+			if f.ID0 != s.ID0 || f.Stack != s.Stack || f.Rows != s.Rows || f.Cols != s.Cols || f.Count != s.Count || (f.Err == nil) != (s.Err == nil) {
+				t.Errorf("%s run %d: scanHead %+v, matio %+v", p, i, f, s)
+			}
+			if f.Err != nil && f.Err.Error() != s.Err.Error() {
+				t.Errorf("%s: scanHead says %q, matio %q", p, f.Err, s.Err)
+			}
+			r, err := matio.Open(p)
+			wantOff, wantDirect := int64(0), false
+			if err == nil {
+				if _, err := r.Next(); err == nil {
+					wantOff, wantDirect = r.Contiguous()
+				}
+				r.Close()
+			}
+			if f.Direct != wantDirect || f.Offset != wantOff || wantDirect && head != HeadHash(b[:wantOff]) {
+				t.Errorf("%s: direct %v at %d (head %x), matio says %v at %d", p, f.Direct, f.Offset, head, wantDirect, wantOff)
 			}
 		}
 	}
