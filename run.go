@@ -560,20 +560,22 @@ type badItem struct {
 // the items the scan found bad.
 func (r *run) tasks() ([]lanes.Task, []badItem) {
 	var tasks []lanes.Task
+	var costs []float64
 	var bad []badItem
-	costs := map[int]float64{}
 	for fi := range r.set.Files {
 		f := &r.set.Files[fi]
 		for _, s := range f.Todo {
 			start := 0
-			for _, run := range f.Runs {
+			for ri, run := range f.Runs {
 				lo, hi := max(s.First, start), min(s.First+s.Count, start+run.Count)
 				if lo < hi {
 					if run.Err != nil {
 						bad = append(bad, badItem{id: run.ID(lo - start), rows: run.Rows, cols: run.Cols, err: run.Err})
 					} else {
-						t := lanes.Task{Path: f.Path, PairWith: f.PairWith, First: lo, Count: hi - lo, Start: start, Runs: []inputs.Run{run}, Bytes: r.itemBytes(run), Head: f.Head}
-						costs[len(tasks)] = r.flops(run)
+						// Runs shares the file's (read only): 100,000 small
+						// files make 100,000 tasks.
+						t := lanes.Task{Path: f.Path, PairWith: f.PairWith, First: lo, Count: hi - lo, Start: start, Runs: f.Runs[ri : ri+1 : ri+1], Bytes: r.itemBytes(run), Head: f.Head}
+						costs = append(costs, r.flops(run))
 						tasks = append(tasks, t)
 					}
 				}
@@ -581,16 +583,23 @@ func (r *run) tasks() ([]lanes.Task, []badItem) {
 			}
 		}
 	}
-	order := make([]int, len(tasks))
-	for i := range order {
-		order[i] = i
-	}
-	sort.SliceStable(order, func(a, b int) bool { return costs[order[a]] > costs[order[b]] })
-	sorted := make([]lanes.Task, len(tasks))
-	for i, k := range order {
-		sorted[i] = tasks[k]
-	}
-	return sorted, bad
+	// Costliest items first, ties in input order; usually the files are alike
+	// and nothing moves.
+	sort.Stable(byCost{tasks, costs})
+	return tasks, bad
+}
+
+// byCost sorts tasks by the cost of one of their items, costliest first.
+type byCost struct {
+	tasks []lanes.Task
+	costs []float64
+}
+
+func (b byCost) Len() int           { return len(b.tasks) }
+func (b byCost) Less(i, j int) bool { return b.costs[i] > b.costs[j] }
+func (b byCost) Swap(i, j int) {
+	b.tasks[i], b.tasks[j] = b.tasks[j], b.tasks[i]
+	b.costs[i], b.costs[j] = b.costs[j], b.costs[i]
 }
 
 // takeItems splits tasks after n items.
