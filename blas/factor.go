@@ -1,6 +1,10 @@
 package blas
 
-import "fmt"
+import (
+	"fmt"
+
+	gblas "gonum.org/v1/gonum/blas"
+)
 
 // Factor is the LAPACK factorisation routines the chol, inv, det and qr
 // kernels use, row-major like the rest of [LAPACK].
@@ -12,15 +16,18 @@ import "fmt"
 // each method documents as readable (a diagonal, a triangle, pivots, Q) is
 // the same in both.
 type Factor interface {
-	// Dpotrf computes the Cholesky factorisation A = L·Lᵀ of the n×n
-	// symmetric positive definite A. Only the lower triangle of a (j ≤ i)
-	// is read; on exit it holds L, and the strict upper triangle is left as
-	// it was.
+	// Dpotrf computes the Cholesky factorisation of the n×n symmetric
+	// positive definite A from the triangle uplo says: with Lower (gonum's blas.Lower) only
+	// the lower triangle of a (j ≤ i) is read, and on exit it holds L with
+	// A = L·Lᵀ, with Upper only the upper (j ≥ i), and on exit it
+	// holds U = Lᵀ with A = Uᵀ·U. The other strict triangle is left as it
+	// was. (The two run different code: OpenBLAS's Upper is the faster for
+	// small n, since it is LAPACK's Lower of the column-major view.)
 	//
 	// info is 0 on success; info = K > 0 means the leading minor of order K
 	// is not positive definite and the factorisation could not be completed
 	// (LAPACK's INFO). An argument error panics.
-	Dpotrf(n int, a []float64, lda int) (info int)
+	Dpotrf(uplo gblas.Uplo, n int, a []float64, lda int) (info int)
 
 	// Dgetrf computes an LU factorisation with partial pivoting of the n×n
 	// A, for Dgetri and Dgecon. On exit the diagonal of a holds U's

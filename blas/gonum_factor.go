@@ -30,14 +30,17 @@ func firstBadDiag(n int, a []float64, lda int, zeroOnly bool) int {
 	return 0
 }
 
-// Dpotrf implements [Factor] with gonum's Dpotrf on the lower triangle.
-// gonum reports failure without LAPACK's INFO; its Dpotf2 stops at the
-// first pivot that is not positive, storing it in place, after every
+// Dpotrf implements [Factor] with gonum's Dpotrf on the triangle uplo
+// says. gonum reports failure without LAPACK's INFO; its Dpotf2 stops at
+// the first pivot that is not positive, storing it in place, after every
 // earlier pivot became a positive square root, so the first diagonal
 // element that is not positive is the failing minor's order.
-func (Gonum) Dpotrf(n int, a []float64, lda int) int {
+func (Gonum) Dpotrf(uplo gblas.Uplo, n int, a []float64, lda int) int {
 	checkFactorArgs("Dpotrf", n, n, len(a), lda, 1, 0)
-	if (gonum.Implementation{}).Dpotrf(gblas.Lower, n, a, lda) {
+	if uplo != gblas.Upper && uplo != gblas.Lower {
+		panic("blas: Dpotrf: bad uplo")
+	}
+	if (gonum.Implementation{}).Dpotrf(uplo, n, a, lda) {
 		return 0
 	}
 	if k := firstBadDiag(n, a, lda, false); k > 0 {

@@ -21,7 +21,11 @@ static bb_gecon bb_dgecon_work(char norm, lapack_int n, const double *a,
 */
 import "C"
 
-import "unsafe"
+import (
+	"unsafe"
+
+	gblas "gonum.org/v1/gonum/blas"
+)
 
 // The row-major operands of [Factor] are handed to LAPACKE in column-major
 // layout, where a row-major m×n A with leading dimension lda is the n×m Aᵀ
@@ -36,14 +40,24 @@ func i32ptr(x []int32) *C.lapack_int {
 }
 
 // Dpotrf implements [Factor]. A symmetric A equals Aᵀ, so the column-major
-// view is A itself; dpotrf with UPLO='U' gives A = UᵀU in the column-major
+// view is A itself, with the row-major lower triangle its upper one: the
+// row-major Lower is LAPACK's UPLO='U', giving A = UᵀU in the column-major
 // upper triangle, which read row-major is the lower triangle holding
-// Uᵀ = L. The row-major strict upper triangle (column-major strict lower)
-// is not referenced.
-func (OpenBLAS) Dpotrf(n int, a []float64, lda int) int {
+// Uᵀ = L; the row-major Upper is UPLO='L', giving L column-major, which
+// read row-major is Lᵀ = U in the upper triangle. The other triangle is
+// not referenced.
+func (OpenBLAS) Dpotrf(uplo gblas.Uplo, n int, a []float64, lda int) int {
 	mustFit("Dpotrf", dim{"n", n}, dim{"lda", lda})
 	checkFactorArgs("Dpotrf", n, n, len(a), lda, 1, 0)
-	info := C.LAPACKE_dpotrf_work(C.LAPACK_COL_MAJOR, 'U', C.lapack_int(n), f64ptr(a), C.lapack_int(lda))
+	ul := C.char('U')
+	switch uplo {
+	case gblas.Lower:
+	case gblas.Upper:
+		ul = 'L'
+	default:
+		panic("blas: Dpotrf: bad uplo")
+	}
+	info := C.LAPACKE_dpotrf_work(C.LAPACK_COL_MAJOR, ul, C.lapack_int(n), f64ptr(a), C.lapack_int(lda))
 	if info < 0 {
 		panic("blas: LAPACKE_dpotrf_work rejected argument " + itoa(int(-info)))
 	}

@@ -30,7 +30,7 @@ func TestOpenBLASDimensionPanics(t *testing.T) {
 		{"Dsyevd", "n", func() { o.Dsyevd(EigValues, huge, nil, huge, nil, nil, -1, nil, -1) }},
 		{"Dsyevd", "liwork", func() { o.Dsyevd(EigVectors, 1, nil, 1, nil, nil, 1, nil, huge) }},
 		{"Dgeev", "ldv", func() { o.Dgeev(EigVectors, 1, nil, 1, nil, nil, nil, huge, nil, -1) }},
-		{"Dpotrf", "n", func() { o.Dpotrf(huge, nil, huge) }},
+		{"Dpotrf", "n", func() { o.Dpotrf(gblas.Lower, huge, nil, huge) }},
 		{"Dgetrf", "lda", func() { o.Dgetrf(1, nil, huge, nil) }},
 		{"Dgetri", "lwork", func() { o.Dgetri(1, nil, 1, nil, nil, huge) }},
 		{"Dgecon", "n", func() { o.Dgecon('1', huge, nil, huge, 1, nil, nil) }},

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	gblas "gonum.org/v1/gonum/blas"
+
 	"github.com/blasbatch/blasbatch/blas"
 	"github.com/blasbatch/blasbatch/kernels"
 )
@@ -178,10 +180,12 @@ func Factor(t *testing.T, impl blas.LAPACK, tol float64) {
 	// position, in and beyond the first block.
 	for _, n := range []int{1, 5, 64, 130} {
 		for _, k := range []int{1, (n + 1) / 2, n} {
-			a := SPD(rng, n, n)
-			a[(k-1)*n+(k-1)] = -1 // minors 1…k−1 untouched, minor k indefinite
-			if info := impl.Dpotrf(n, a, n); info != k {
-				t.Fatalf("%s/dpotrf m=%d,n=%d: minor %d made indefinite, info=%d", impl.Name(), n, n, k, info)
+			for _, uplo := range []gblas.Uplo{gblas.Lower, gblas.Upper} {
+				a := SPD(rng, n, n)
+				a[(k-1)*n+(k-1)] = -1 // minors 1…k−1 untouched, minor k indefinite
+				if info := impl.Dpotrf(uplo, n, a, n); info != k {
+					t.Fatalf("%s/dpotrf %c m=%d,n=%d: minor %d made indefinite, info=%d", impl.Name(), uplo, n, n, k, info)
+				}
 			}
 		}
 	}
@@ -200,34 +204,42 @@ func Factor(t *testing.T, impl blas.LAPACK, tol float64) {
 
 func testDpotrf(t *testing.T, name string, impl blas.LAPACK, rng *rand.Rand, n, lda int, tol float64) {
 	t.Helper()
-	a := SPD(rng, n, lda)
-	orig := copyDense(n, n, lda, a)
-	for i := range n { // the strict upper triangle is not referenced
-		for j := i + 1; j < n; j++ {
-			a[i*lda+j] = math.NaN()
-		}
-	}
-	if info := impl.Dpotrf(n, a, lda); info != 0 {
-		t.Fatalf("%s dpotrf: info=%d on an SPD matrix", name, info)
-	}
-	checkPadding(t, name+" dpotrf", n, n, lda, a)
-	l := make([]float64, n*n)
-	for i := range n {
-		for j := range n {
-			switch {
-			case j > i:
-				if !math.IsNaN(a[i*lda+j]) {
-					t.Fatalf("%s dpotrf: wrote the upper triangle at [%d,%d]", name, i, j)
+	for _, uplo := range []gblas.Uplo{gblas.Lower, gblas.Upper} {
+		a := SPD(rng, n, lda)
+		orig := copyDense(n, n, lda, a)
+		// The other strict triangle is not referenced.
+		other := func(i, j int) bool { return uplo == gblas.Lower && j > i || uplo == gblas.Upper && j < i }
+		for i := range n {
+			for j := range n {
+				if other(i, j) {
+					a[i*lda+j] = math.NaN()
 				}
-			case j == i && !(a[i*lda+j] > 0):
-				t.Fatalf("%s dpotrf: L[%d,%d] = %v, want > 0", name, i, j, a[i*lda+j])
-			default:
-				l[i*n+j] = a[i*lda+j]
 			}
 		}
-	}
-	if d := relDiff(mul(n, n, n, l, transpose(n, n, n, l)), orig); d > tol*float64(n) {
-		t.Fatalf("%s dpotrf: ‖L·Lᵀ − A‖/‖A‖ = %v", name, d)
+		if info := impl.Dpotrf(uplo, n, a, lda); info != 0 {
+			t.Fatalf("%s dpotrf %c: info=%d on an SPD matrix", name, uplo, info)
+		}
+		checkPadding(t, name+" dpotrf", n, n, lda, a)
+		l := make([]float64, n*n) // L, from a's lower triangle or Uᵀ from its upper
+		for i := range n {
+			for j := range n {
+				switch {
+				case other(i, j):
+					if !math.IsNaN(a[i*lda+j]) {
+						t.Fatalf("%s dpotrf %c: wrote the other triangle at [%d,%d]", name, uplo, i, j)
+					}
+				case j == i && !(a[i*lda+j] > 0):
+					t.Fatalf("%s dpotrf %c: L[%d,%d] = %v, want > 0", name, uplo, i, j, a[i*lda+j])
+				case uplo == gblas.Lower:
+					l[i*n+j] = a[i*lda+j]
+				default:
+					l[j*n+i] = a[i*lda+j]
+				}
+			}
+		}
+		if d := relDiff(mul(n, n, n, l, transpose(n, n, n, l)), orig); d > tol*float64(n) {
+			t.Fatalf("%s dpotrf %c: ‖L·Lᵀ − A‖/‖A‖ = %v", name, uplo, d)
+		}
 	}
 }
 

@@ -68,6 +68,10 @@ def write(d):
     for n in (1, 2, 7, 40, 130):
         a = spd(n); expect("chol", save("chol", f"spd{n:03d}.npy", a), a, chol_ref)
     s = np.stack([spd(6) for _ in range(3)]); expect("chol", save("chol", "stack.npy", s), s, chol_ref)
+    # Symmetric only within the tolerance (as B·Bᵀ summed in two orders
+    # is): its lower triangle is the matrix, as NumPy's cholesky reads it.
+    a = spd(40); a[np.triu_indices(40, 1)] *= 1 + 1e-13
+    expect("chol", save("chol", "nearsym040.npy", a), a, chol_ref)
     a = spd(6); a[2, 2] = -1.0  # minors 1, 2 positive definite, minor 3 not
     bad["chol"][save("chol", "notspd.npy", a)] = "leading minor of order 3 is not positive definite"
     a = spd(5); a[0, 4] += 1.0
