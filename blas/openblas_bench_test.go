@@ -43,3 +43,28 @@ func BenchmarkDgesddLayout(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSVDValsSmall: Dgesvd's values-only path for the small shapes
+// it takes directly (bb_svdvals_small), per matrix, square and tall.
+func BenchmarkSVDValsSmall(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, sh := range [][2]int{{4, 4}, {16, 16}, {24, 16}, {48, 48}} {
+		m, n := sh[0], sh[1]
+		a := make([]float64, m*n)
+		for i := range a {
+			a[i] = rng.NormFloat64()
+		}
+		c := make([]float64, len(a))
+		k := min(m, n)
+		s := make([]float64, k)
+		work := make([]float64, 5*max(m, n)+5*k)
+		b.Run(fmt.Sprintf("%dx%d", m, n), func(b *testing.B) {
+			for range b.N {
+				copy(c, a)
+				if _, ok := svdValsSmall(m, n, c, n, s, work); !ok {
+					b.Fatal("declined")
+				}
+			}
+		})
+	}
+}

@@ -3,6 +3,8 @@
 package blas
 
 /*
+#cgo LDFLAGS: -lm
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -10,6 +12,36 @@ package blas
 // reflector, and the singular values of a bidiagonal matrix by dqds.
 extern void dlarfg_(const int *n, double *alpha, double *x, const int *incx, double *tau);
 extern void dlasq1_(const int *n, double *d, double *e, double *work, int *info);
+extern void dlasq2_(const int *n, double *z, int *info);
+
+// bb_larfg is LAPACK's dlarfg — the reflector H with H·(alpha, x) =
+// (beta, 0) — inline for vectors whose sum of squares is safely inside the
+// double range, where dnrm2's scaling and dlarfg's rescaling of a tiny
+// beta do nothing; any other vector goes to dlarfg_ itself. (A call to
+// dlarfg_ costs more than its arithmetic at these sizes: dnrm2, dlapy2,
+// dscal, and dlamch, which parses its argument with lsame.)
+static void bb_larfg(int n, double *alpha, double *x, int incx, double *tau) {
+	if (n <= 1) {
+		*tau = 0;
+		return;
+	}
+	double ss = 0;
+	for (int k = 0; k < n - 1; k++) ss += x[k*incx] * x[k*incx];
+	if (ss == 0) {
+		*tau = 0; // H = I, as dlarfg for xnorm = 0
+		return;
+	}
+	double a = *alpha, t = a * a + ss;
+	if (!(ss > 1e-280 && t < 1e280)) {
+		dlarfg_(&n, alpha, x, &incx, tau);
+		return;
+	}
+	double beta = -copysign(sqrt(t), a);
+	*tau = (beta - a) / beta;
+	double scale = 1 / (a - beta);
+	for (int k = 0; k < n - 1; k++) x[k*incx] *= scale;
+	*alpha = beta;
+}
 
 // bb_gebd2 reduces the m×n matrix (m >= n) whose element (i, j) is
 // a[i*rs + j*cs] to upper bidiagonal form, as LAPACK's unblocked dgebd2
@@ -17,12 +49,12 @@ extern void dlasq1_(const int *n, double *d, double *e, double *work, int *info)
 // and the superdiagonal in e. The reflectors are applied with plain loops
 // rather than a BLAS call each: for the tiny matrices this is for, the
 // calls' overhead, not their arithmetic, was the cost.
-static void bb_gebd2(int m, int n, double *a, int rs, int cs, double *d, double *e) {
+static inline __attribute__((always_inline)) void bb_gebd2(int m, int n, double *restrict a, int rs, int cs, double *restrict d, double *restrict e) {
 	for (int i = 0; i < n; i++) {
 		double tau;
-		int len = m - i, inc = rs;
+		int len = m - i;
 		double *col = &a[i*rs + i*cs];
-		dlarfg_(&len, col, i + 1 < m ? col + rs : col, &inc, &tau);
+		bb_larfg(len, col, i + 1 < m ? col + rs : col, rs, &tau);
 		d[i] = *col;
 		if (i < n - 1 && tau != 0) {
 			// H = I - tau·v·vᵀ from the left on A(i:m, i+1:n), v = (1, col[1:]).
@@ -36,9 +68,9 @@ static void bb_gebd2(int m, int n, double *a, int rs, int cs, double *d, double 
 			*col = d[i];
 		}
 		if (i < n - 1) {
-			int len2 = n - i - 1, inc2 = cs;
+			int len2 = n - i - 1;
 			double *row = &a[i*rs + (i+1)*cs];
-			dlarfg_(&len2, row, i + 2 < n ? row + cs : row, &inc2, &tau);
+			bb_larfg(len2, row, i + 2 < n ? row + cs : row, cs, &tau);
 			e[i] = *row;
 			if (tau != 0) {
 				// G = I - tau·u·uᵀ from the right on A(i+1:m, i+1:n).
@@ -51,6 +83,43 @@ static void bb_gebd2(int m, int n, double *a, int rs, int cs, double *d, double 
 				}
 				*row = e[i];
 			}
+		}
+	}
+}
+
+// bb_lasq1 is LAPACK's dlasq1 — the singular values of the bidiagonal
+// (d, e) by dqds, into d, descending — with its scaling done inline: for
+// a largest element sigmx within [1e-140, 1e140] (all this path sees)
+// dlascl's careful scaling is one multiplication by scale/sigmx and back,
+// and dlamch gives DBL_EPSILON and DBL_MIN; the two dlascl and dlamch
+// calls, which parse their arguments with lsame, cost more than the rest
+// for a small matrix. Anything else goes to dlasq1_. work holds 4n.
+static void bb_lasq1(int n, double *d, double *e, double *work, int *info) {
+	double sigmx = 0;
+	for (int i = 0; i < n - 1; i++) {
+		d[i] = fabs(d[i]);
+		if (fabs(e[i]) > sigmx) sigmx = fabs(e[i]);
+	}
+	if (n > 0) d[n-1] = fabs(d[n-1]);
+	for (int i = 0; i < n; i++)
+		if (d[i] > sigmx) sigmx = d[i];
+	if (n < 3 || !(sigmx >= 1e-140 && sigmx <= 1e140)) {
+		dlasq1_(&n, d, e, work, info);
+		return;
+	}
+	const double scale = sqrt(DBL_EPSILON / DBL_MIN); // 2^485
+	const double up = scale / sigmx, down = sigmx / scale;
+	for (int i = 0; i < n; i++) work[2*i] = d[i] * up;
+	for (int i = 0; i < n - 1; i++) work[2*i+1] = e[i] * up;
+	for (int i = 0; i < 2*n - 1; i++) work[i] *= work[i];
+	work[2*n-1] = 0;
+	dlasq2_(&n, work, info);
+	if (*info == 0) {
+		for (int i = 0; i < n; i++) d[i] = sqrt(work[i]) * down;
+	} else if (*info == 2) {
+		for (int i = 0; i < n; i++) {
+			d[i] = sqrt(work[2*i]) * down;
+			e[i] = sqrt(work[2*i+1]) * down;
 		}
 	}
 }
@@ -74,9 +143,11 @@ static int bb_svdvals_small(int m, int n, double *a, int lda, double *s, double 
 	if (!(anrm >= smlnum && anrm <= bignum)) return -1;
 	int k = m < n ? m : n, info = 0;
 	double *e = work;
+	// Inlined twice, each with one stride a constant 1: those loops are
+	// over contiguous elements, which the compiler vectorizes.
 	if (m >= n) bb_gebd2(m, n, a, 1, lda, s, e);
 	else bb_gebd2(n, m, a, lda, 1, s, e); // Aᵀ: the same singular values
-	dlasq1_(&k, s, e, work + k, &info);
+	bb_lasq1(k, s, e, work + k, &info);
 	return info;
 }
 */

@@ -17,12 +17,21 @@ import (
 func TestSVDValsSmall(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var taken, declined int
-	for _, scale := range []float64{1, 1e-150, 1e150, 1e-300} {
+	// Scale 0 stands for columns of very different sizes (1 and 1e-145,
+	// and a row of 1e135): reflectors whose squares leave the double
+	// range, which bb_larfg hands to dlarfg_.
+	for _, scale := range []float64{1, 0, 1e-150, 1e150, 1e-300} {
 		for m := 1; m <= smallSVDVals+2; m += 1 + m/6 {
 			for n := 1; n <= smallSVDVals+2; n += 1 + n/5 {
 				a := make([]float64, m*n)
 				for i := range a {
 					a[i] = scale * rng.NormFloat64()
+					if scale == 0 {
+						a[i] = rng.NormFloat64() * []float64{1, 1e-145}[i%n%2]
+						if i/n == m/2 && m > 2 {
+							a[i] *= 1e135
+						}
+					}
 				}
 				k := min(m, n)
 				lwork := 5*max(m, n) + 5*k
@@ -34,7 +43,7 @@ func TestSVDValsSmall(t *testing.T) {
 				b := append([]float64(nil), a...)
 				info, ok := svdValsSmall(m, n, b, n, got, make([]float64, lwork))
 				lo, hi := min(m, n), max(m, n)
-				shouldTake := hi <= smallSVDVals && hi < int(float32(lo)*1.6) && scale >= 1e-137 && scale <= 1e137
+				shouldTake := hi <= smallSVDVals && hi < int(float32(lo)*1.6) && (scale == 0 || scale >= 1e-137 && scale <= 1e137)
 				if ok != shouldTake {
 					t.Fatalf("m=%d,n=%d, scale %g: taken %v, want %v", m, n, scale, ok, shouldTake)
 				}

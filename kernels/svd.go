@@ -147,6 +147,12 @@ type svdWorker struct {
 	backup []float64
 	outs   [3]Output
 	q      [1]float64 // the workspace queries' result
+	// planned is the last shape (and save) whose plan checkItem passed:
+	// 100,000 tiny items of one shape need not build it 100,000 times.
+	planned struct {
+		m, n int
+		save bool
+	}
 }
 
 // routine names the LAPACK driver: dgesvd with qr, else dgesdd.
@@ -221,7 +227,12 @@ func (w *svdWorker) call(qr bool, job blas.SVDJob, m, n int, a []float64, work [
 // with Options.Fallback, the other one) does not converge.
 func (w *svdWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 	it := one(m, n)
-	if err := checkItem(it, a, func() plan { return svdPlan(m, n, !w.qr, w.fallback) }); err != nil {
+	if p := w.planned; p.m != m || p.n != n || p.save != save || m == 0 {
+		if err := checkItem(it, a, func() plan { return svdPlan(m, n, !w.qr, w.fallback) }); err != nil {
+			return Result{}, err
+		}
+		w.planned.m, w.planned.n, w.planned.save = m, n, save
+	} else if err := checkLen(it, "", m, n, a); err != nil {
 		return Result{}, err
 	}
 	if err := CheckFinite(m, n, a); err != nil {
