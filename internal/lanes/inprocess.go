@@ -119,13 +119,13 @@ func runInProcess(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 	// block on it once nobody reads.
 	done := make(chan *chunk, n)
 
-	// Readers: one per lane when there are many small tasks (opening and
-	// reading thousands of small files costs as much as computing them),
-	// else one; each fills its own chunks from the shared free list, and
-	// takes tasks in turn.
+	// Readers: one per lane (reading thousands of small files costs as
+	// much as computing them, and four 8 MB files read one after the other
+	// keep a lane waiting), but no more than there are tasks; each fills
+	// its own chunks from the shared free list, and takes tasks in turn.
 	readers := 1
-	if len(tasks) >= 4*outer && outer > 1 {
-		readers = outer
+	if outer > 1 && len(tasks) > 1 {
+		readers = min(outer, len(tasks))
 	}
 	readerDone := make(chan struct{})
 	var next atomic.Int64
