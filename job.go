@@ -62,7 +62,7 @@ type Job struct {
 	// once when they are large.
 	MaxMemory int64
 	// ReadAhead is how many chunks of decoded input are read ahead of the
-	// workers; 0 means 2, negative none.
+	// workers; 0 means 1, negative none.
 	ReadAhead int
 
 	// Records receives the JSON Lines records, whole records in each

@@ -695,7 +695,7 @@ func (r *run) runPhase(ctx context.Context, ph Phase, tasks []lanes.Task, progre
 	}
 	readAhead := r.job.ReadAhead
 	if readAhead == 0 {
-		readAhead = 2
+		readAhead = 1
 	}
 	fit := plan.FitMemory(r.budget, maxItem, ph.Outer, ph.Inner, max(readAhead, 0), cores, r.host.blas.Threading != blas.Serial, r.spec.MemoryBound)
 	if fit.Warning != "" {

@@ -83,7 +83,7 @@ func runInProcess(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 	readAhead := opt.ReadAhead
 	switch {
 	case readAhead == 0:
-		readAhead = 2
+		readAhead = 1
 	case readAhead < 0:
 		readAhead = 0
 	}

@@ -66,7 +66,7 @@ type Options struct {
 	// (plan.FitMemory).
 	Budget int64
 	// ReadAhead is how many slabs the in-process reader may fill beyond
-	// one per lane; 0 means 2, negative means none.
+	// one per lane; 0 means 1, negative means none.
 	ReadAhead int
 	// SlabBytes is the target size of a chunk of small items; 0 means 512
 	// KiB. ChunkItems caps the items per chunk; 0 means 1024.
