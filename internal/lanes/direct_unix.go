@@ -25,7 +25,8 @@ func (r *reader) direct(t *Task) bool {
 	run := t.Runs[0]
 	n := run.Rows * run.Cols
 	floats := n * t.Count
-	if floats > r.slabFloats || floats == 0 || t.Count > r.chunkItems {
+	// A task of one item larger than a slab gets a chunk its size (takeFor).
+	if floats > r.slabFloats && t.Count > 1 || floats == 0 || t.Count > r.chunkItems {
 		return false
 	}
 	fd, err := unix.Open(t.Path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
