@@ -93,7 +93,7 @@ func (r *run) costs(shapes []shapeClass, w plan.Wisdom) ([]plan.Cost, string) {
 			continue
 		}
 		if r.spec.MemoryBound {
-			costs[i] = plan.EstimateMemoryBound(r.classFlops(sh))
+			costs[i] = plan.EstimateMemoryBound(r.classFlops(sh), float64(sh.rows)*float64(sh.cols))
 		} else {
 			costs[i] = plan.Estimate(r.classFlops(sh), sh.rows, sh.cols)
 		}

@@ -41,17 +41,22 @@ func (c Cost) Inner(k int) float64 {
 // factorisations spend a large share of their time in memory-bound BLAS-2
 // steps that extra threads barely speed up, and small matrices give threads
 // nothing to share. The constants were fitted to OpenBLAS 0.3.21 on a 2-core
-// EPYC — svd of 1000×1000 in 0.305 s and 600×600 in 0.077 s, svdvals of
-// 16×16 in 12.6 µs — and its inner scaling, which switches on sharply: a
+// EPYC with the kernels' flop counts (Spec.Flops) — svd of 1000×1000 in
+// 0.31 s and 600×600 in 0.077 s, svdvals of 16×16 in 12.6 µs; a whole
+// run of 4 items of 1000×1000 at 1 × 1 (reading included) then takes
+// 0.9–1.6× the model's time for every kernel, and 40 of 256×256 0.9–3×
+// (eig, whose QR iterations its count understates, is the 3×) — and to its
+// inner scaling, which switches on sharply: a
 // second thread made a 600×600 SVD 13% slower, but 800×800 1.43× and
-// 1000×1000 1.48× faster there, and 1×16 threads gave 2.2× on 1000×1000 on a
-// 16-core Xeon (p ≈ 0.55–0.6). Only ratios between candidate splits decide
-// the plan; the absolute times are shown as a guide.
+// 1000×1000 1.48× faster there, and 1×16 threads gave 2.2× on 1000×1000 on
+// a 16-core Xeon (p ≈ 0.55–0.6). Ratios between candidate splits decide
+// the plan; the absolute times are a guide (a faster or slower machine
+// scales them all), which -plan measure replaces with its own.
 func Estimate(flops float64, rows, cols int) Cost {
 	n := float64(min(rows, cols))
 	const (
-		rate     = 75e9  // flop/s of the kernel's nominal count, one core, large n
-		nHalf    = 160   // the size at which the rate is half
+		rate     = 37e9  // flop/s of the kernel's nominal count, one core, large n
+		nHalf    = 214   // the size at which the rate is half
 		perCall  = 11e-6 // seconds of fixed cost per item
 		pMax     = 0.7
 		nPar0    = 650 // below this, inner threads do not help
@@ -65,13 +70,19 @@ func Estimate(flops float64, rows, cols int) Cost {
 }
 
 // EstimateMemoryBound is the model of a kernel that streams memory
-// (hadamard's x = x*x): ops elementwise operations each reading and writing
-// 8 bytes, at the single-core bandwidth measured on a 2-core EPYC (25–28
-// GB/s for a plain Go loop over 8 MB, and 52–55 GB/s with two workers: no
-// saturation at two cores). Inner BLAS threads do nothing for it.
-func EstimateMemoryBound(ops float64) Cost {
-	const bandwidth = 26e9 // bytes/s, one core
-	return Cost{Seconds1: 16 * ops / bandwidth}
+// (hadamard's x = x*x, fused: all ops/elements squarings of an element
+// done in cache before the next block): one pass over the elements,
+// reading and writing 8 bytes each, at the single-core bandwidth measured
+// on a 2-core EPYC (25–28 GB/s over 8 MB, and 52–55 GB/s with two workers:
+// no saturation at two cores), or the ops at a vectorised rate (1e11
+// squarings/s with AVX-512 there, half that with AVX2), whichever is
+// slower. Inner BLAS threads do nothing for it.
+func EstimateMemoryBound(ops, elements float64) Cost {
+	const (
+		bandwidth = 26e9 // bytes/s, one core
+		opRate    = 5e10 // squarings/s, one core
+	)
+	return Cost{Seconds1: max(16*elements/bandwidth, ops/opRate)}
 }
 
 // Contention is the slow-down of each item per additional item computed at

@@ -144,7 +144,7 @@ func TestPlannerMixedSizes(t *testing.T) {
 func TestPlannerMemoryBound(t *testing.T) {
 	m := Machine{Cores: 8, InnerThreads: true, ThreadSafe: true, ProcessLanes: true}
 	for _, count := range []int{1, 3, 100} {
-		p := Choose(m, []Shape{{1000, 1000, count}}, []Cost{EstimateMemoryBound(100 * 1000 * 1000)})
+		p := Choose(m, []Shape{{1000, 1000, count}}, []Cost{EstimateMemoryBound(100*1000*1000, 1000*1000)})
 		for _, ph := range p.Phases {
 			if ph.Inner != 1 {
 				t.Fatalf("%d items: %v gives a memory-bound kernel inner threads", count, p)
@@ -161,7 +161,7 @@ func TestPlannerMemoryBound(t *testing.T) {
 // gets no more outer workers than help: 8, not 16.
 func TestPlannerBandwidthSaturation(t *testing.T) {
 	m := Machine{Cores: 16, InnerThreads: true, ThreadSafe: true}
-	c := EstimateMemoryBound(100 * 2000 * 2000)
+	c := EstimateMemoryBound(100*2000*2000, 2000*2000)
 	c.Saturated, c.SaturatedAt = 2*c.Seconds1, 16
 	p := Choose(m, []Shape{{2000, 2000, 32}}, []Cost{c})
 	if p.Outer() != 8 || p.Inner() != 1 {
