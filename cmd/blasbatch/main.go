@@ -1,14 +1,29 @@
-// Command blasbatch runs dense linear algebra over batches of matrices read
-// from many files, splitting the machine's cores between outer workers
-// (whole matrices at once) and inner BLAS threads (one matrix at once).
+// Command blasbatch runs work over large batches of files on every core of
+// a machine — and on many machines through Slurm: your own command or
+// Python function on every file (exec), or one of eleven dense linear
+// algebra kernels on every matrix of NumPy and other matrix files (run). It
+// splits the cores between outer lanes (files at once, each pinned to its
+// own cores) and inner BLAS threads (one file at once), chooses the split
+// from the machine or by measuring, writes one JSON Lines record per item
+// as it finishes, and never loses a finished result.
 //
 // Usage:
 //
-//	blasbatch run [flags] FILE|DIR...   run a kernel over every matrix
-//	blasbatch env [-json]               which BLAS, threads and cores
-//	blasbatch gen [flags]               write the question's workload as .npy files
+//	blasbatch run [flags] FILE|DIR...             a kernel over every matrix (.npy, .npz, .mtx, .csv, .tsv, .f64)
+//	blasbatch exec [flags] CMD ::: FILE|DIR...    your command on every file; -py MODULE:FUNC a Python function; -worker a persistent worker
+//	blasbatch plan [flags] FILE|DIR...            the split run would choose, and why, without running
+//	blasbatch scale [flags]                       every outer × inner split timed on a generated workload
+//	blasbatch slurm -array N -- run|exec ...      a Slurm array job of shards and its merge job
+//	blasbatch merge -jsonl FILE [INPUTS]          join a sharded run's results and check nothing is missing
+//	blasbatch env [-json]                         which BLAS, threading model and usable cores
+//	blasbatch topo [-json]                        CPU topology, affinity, cgroup quota and cpuset
+//	blasbatch gen [flags]                         random matrices as .npy files (the question's workload)
 //
-// Run "blasbatch COMMAND -h" for a command's flags.
+// Run "blasbatch COMMAND -h" for a command's flags. Flags take one dash or
+// two (-outer 4 and --outer 4 are the same). Exit status: 0 when every item
+// succeeded, 1 when some failed or the run failed, 2 for a usage error,
+// 128+N when stopped by signal N. The library behind it is package
+// github.com/blasbatch/blasbatch.
 package main
 
 import (
@@ -22,7 +37,7 @@ import (
 	"github.com/blasbatch/blasbatch/blas"
 )
 
-const usage = `blasbatch — dense linear algebra over batches of matrix files, on every core.
+const usage = `blasbatch — your analysis, or dense linear algebra, over batches of files, on every core.
 
 Usage:
   blasbatch run [flags] FILE|DIR...   run a kernel over every matrix (.npy, .npz)
@@ -31,7 +46,7 @@ Usage:
   blasbatch topo [-json]              CPU topology, affinity, cgroup quota and cpuset
   blasbatch plan [flags] FILE|DIR...  show the split run would choose, and why, without running
   blasbatch scale [flags]             the scaling table: every outer × inner split on a generated workload
-  blasbatch slurm -array N -- run ...  write (and -submit) a Slurm array job of shards and its merge job
+  blasbatch slurm -array N -- run|exec ...  write (and -submit) a Slurm array job of shards and its merge job
   blasbatch merge -jsonl FILE [INPUTS] merge a sharded run's results, check nothing is missing
   blasbatch gen [flags]               write random matrices as .npy files (the question's workload)
 
