@@ -84,20 +84,7 @@ func (r *run) decideExec(ctx context.Context, tasks *[]lanes.Task, c *lanes.Coun
 	case r.job.Outer != 0 || r.job.Inner != 0:
 		dec.Reasons = append(dec.Reasons, fmt.Sprintf("forced: %d lane(s) of %d thread(s)", outer, inner))
 	default:
-		path, note := r.wisdomPath()
-		if note != "" {
-			dec.Notes = append(dec.Notes, note)
-			if r.job.Plan == PlanMeasure {
-				r.warn("what -plan measure learns will not be saved: " + note + " (give -wisdom FILE)")
-			}
-		}
-		var w plan.Wisdom
-		if path != "" {
-			var err error
-			if w, err = plan.LoadWisdom(path); err != nil {
-				dec.Notes = append(dec.Notes, fmt.Sprintf("ignoring wisdom: %v", err))
-			}
-		}
+		path, w := r.loadWisdom(&dec)
 		e, known := w.Lookup(r.commandKey())
 		switch {
 		case r.job.Plan == PlanMeasure:

@@ -132,21 +132,7 @@ func (r *run) decide(ctx context.Context, tasks *[]lanes.Task, c *lanes.Counts) 
 		return dec.Phases, dec, nil
 	}
 
-	path, note := r.wisdomPath()
-	if note != "" {
-		dec.Notes = append(dec.Notes, note)
-		if r.job.Plan == PlanMeasure {
-			r.warn("what -plan measure learns will not be saved: " + note + " (give -wisdom FILE)")
-		}
-	}
-	var w plan.Wisdom
-	if path != "" {
-		var err error
-		if w, err = plan.LoadWisdom(path); err != nil {
-			dec.Notes = append(dec.Notes, fmt.Sprintf("ignoring wisdom: %v", err))
-			w = plan.Wisdom{}
-		}
-	}
+	path, w := r.loadWisdom(&dec)
 	if r.job.Plan == PlanMeasure && len(*tasks) > 0 {
 		learned, notes, err := r.measure(ctx, tasks, c, w)
 		dec.Notes = append(dec.Notes, notes...)
@@ -376,4 +362,26 @@ func (r *run) trial(ctx context.Context, part []lanes.Task, c *lanes.Counts, out
 	}
 	sort.Float64s(secs)
 	return secs[len(secs)/2], nil
+}
+
+// loadWisdom reads the job's wisdom file, noting in dec why there is none
+// to read or to save to (warning when -plan measure would learn for
+// nothing) and ignoring, with a note, one that cannot be read. path is ""
+// when nothing can be saved.
+func (r *run) loadWisdom(dec *Decision) (path string, w plan.Wisdom) {
+	path, note := r.wisdomPath()
+	if note != "" {
+		dec.Notes = append(dec.Notes, note)
+		if r.job.Plan == PlanMeasure {
+			r.warn("what -plan measure learns will not be saved: " + note + " (give -wisdom FILE)")
+		}
+	}
+	if path != "" {
+		var err error
+		if w, err = plan.LoadWisdom(path); err != nil {
+			dec.Notes = append(dec.Notes, fmt.Sprintf("ignoring wisdom: %v", err))
+			w = plan.Wisdom{}
+		}
+	}
+	return path, w
 }

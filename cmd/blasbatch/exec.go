@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/blasbatch/blasbatch"
@@ -194,7 +193,6 @@ func cmdExec(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "blasbatch exec: %v\n", err)
 		return exitUsage
 	}
-	job.Abandon = sig.abandon
 	if job.ResultsFile == "" {
 		job.Records = stdout
 	}
@@ -205,29 +203,7 @@ func cmdExec(args []string, stdout, stderr io.Writer) int {
 	if f.verbose {
 		job.Debug = func(s string) { fmt.Fprintf(stderr, "blasbatch exec: debug: %s\n", s) }
 	}
-	var bar *progress
-	var barMu sync.Mutex
-	showBar := !f.quiet && (f.progress || isTerminal(stderr))
-	job.Progress = func(p blasbatch.Progress) {
-		barMu.Lock()
-		defer barMu.Unlock()
-		if bar == nil {
-			bar = newProgress(stderr, showBar, p.Items)
-		}
-		bar.update(p.Done, p.Items)
-	}
-	sig.onFirst = func(s os.Signal) {
-		if !f.quiet {
-			fmt.Fprintf(stderr, "\nblasbatch exec: %v: finishing the files in flight (again to abandon them)\n", s)
-		}
-	}
-	sum, runErr := blasbatch.Run(sig.ctx, job)
-	barMu.Lock()
-	if bar != nil {
-		bar.finish()
-	}
-	barMu.Unlock()
-	return report(stderr, "exec", f.quiet, f.verbose, job, sum, runErr, sig.first())
+	return runJob(stderr, "exec", "files", f.quiet, f.progress, f.verbose, job, sig)
 }
 
 // readInputList reads one path per line (a trailing "\r" dropped, blank

@@ -162,9 +162,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if job.ResultsFile == "" {
 		job.Records = stdout
 	}
+	return runJob(stderr, "run", "items", f.quiet, f.progress, f.verbose, job, sig)
+}
+
+// runJob runs job under sig for command cmd (run or exec, whose items are
+// what): a progress bar on stderr unless quiet (even off a terminal with
+// showProgress), the first signal's message, and the summary and exit
+// status report gives.
+func runJob(stderr io.Writer, cmd, what string, quiet, showProgress, verbose bool, job blasbatch.Job, sig *signals) int {
 	var bar *progress
 	var barMu sync.Mutex
-	showBar := !f.quiet && (f.progress || isTerminal(stderr))
+	showBar := !quiet && (showProgress || isTerminal(stderr))
 	job.Progress = func(p blasbatch.Progress) {
 		barMu.Lock()
 		defer barMu.Unlock()
@@ -175,18 +183,17 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	}
 	job.Abandon = sig.abandon
 	sig.onFirst = func(s os.Signal) {
-		if !f.quiet {
-			fmt.Fprintf(stderr, "\nblasbatch run: %v: finishing the items in flight (again to abandon them)\n", s)
+		if !quiet {
+			fmt.Fprintf(stderr, "\nblasbatch %s: %v: finishing the %s in flight (again to abandon them)\n", cmd, s, what)
 		}
 	}
-
 	sum, runErr := blasbatch.Run(sig.ctx, job)
 	barMu.Lock()
 	if bar != nil {
 		bar.finish()
 	}
 	barMu.Unlock()
-	return report(stderr, "run", f.quiet, f.verbose, job, sum, runErr, sig.first())
+	return report(stderr, cmd, quiet, verbose, job, sum, runErr, sig.first())
 }
 
 // job turns run's flags and inputs into a Job.

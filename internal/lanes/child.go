@@ -151,7 +151,27 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, specs []kernels.Spe
 	}{os.Getpid(), cpus, blas.Threads()}); err != nil {
 		return fmt.Errorf("lane %d: writing: %w", cfg.Lane, err)
 	}
+	return serveTasks(ctx, next, out, cfg.Lane, func(seq int, t Task) (int, error) {
+		c, err := runInProcess(ctx, nil, opt, []Task{t})
+		if err != nil {
+			if ctx.Err() != nil {
+				return 0, ctx.Err()
+			}
+			return 0, fmt.Errorf("lane %d: task %d (%s from item %d): %w", cfg.Lane, seq, t.Path, t.First, err)
+		}
+		return c.Items(), nil
+	})
+}
+
+// serveTasks is a lane's task loop: each task line read with next is
+// announced started, run (which writes its records to out and says how
+// many), and announced done with that count, until next says io.EOF (the
+// parent is done), ctx is done, or an error.
+func serveTasks(ctx context.Context, next func() ([]byte, error), out io.Writer, lane int, run func(seq int, t Task) (records int, err error)) error {
 	for {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 		line, err := next()
 		if err == io.EOF {
 			return nil
@@ -161,21 +181,17 @@ func Serve(ctx context.Context, in io.Reader, out io.Writer, specs []kernels.Spe
 		}
 		seq, t, err := parseTask(line)
 		if err != nil {
-			return fmt.Errorf("lane %d: %w", cfg.Lane, err)
+			return fmt.Errorf("lane %d: %w", lane, err)
 		}
 		if _, err := out.Write([]byte(`{"lane_task_started":` + strconv.Itoa(seq) + "}\n")); err != nil {
-			return fmt.Errorf("lane %d: writing: %w", cfg.Lane, err)
+			return fmt.Errorf("lane %d: writing: %w", lane, err)
 		}
-		c, err := runInProcess(ctx, nil, opt, []Task{t})
+		n, err := run(seq, t)
 		if err != nil {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			return fmt.Errorf("lane %d: task %d (%s from item %d): %w", cfg.Lane, seq, t.Path, t.First, err)
+			return err
 		}
-		done := []byte(`{"lane_task_done":` + strconv.Itoa(seq) + `,"records":` + strconv.Itoa(c.Items()) + "}\n")
-		if _, err := out.Write(done); err != nil {
-			return fmt.Errorf("lane %d: writing: %w", cfg.Lane, err)
+		if _, err := out.Write([]byte(`{"lane_task_done":` + strconv.Itoa(seq) + `,"records":` + strconv.Itoa(n) + "}\n")); err != nil {
+			return fmt.Errorf("lane %d: writing: %w", lane, err)
 		}
 	}
 }
@@ -201,41 +217,21 @@ func serveExec(ctx context.Context, next func() ([]byte, error), out io.Writer, 
 	}{os.Getpid(), threads.FormatCPUList(cpus)}); err != nil {
 		return err
 	}
-	for {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		line, err := next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		seq, t, err := parseTask(line)
-		if err != nil {
-			return fmt.Errorf("lane %d: %w", cfg.Lane, err)
-		}
-		if _, err := out.Write([]byte(`{"lane_task_started":` + strconv.Itoa(seq) + "}\n")); err != nil {
-			return err
-		}
-		n := 0
-		for ; n < t.Count; n++ {
+	return serveTasks(ctx, next, out, cfg.Lane, func(_ int, t Task) (int, error) {
+		for n := range t.Count {
 			if n > 0 && ctx.Err() != nil {
-				return ctx.Err()
+				return n, ctx.Err()
 			}
 			rec := exec.RunItem(context.Background(), runner, exec.Item{ID: t.ID(n), Path: t.Path}, cfg.Exec.Retries)
 			rec.Lane = cfg.Lane
 			b, err := json.Marshal(rec)
 			if err != nil {
-				return err
+				return n, err
 			}
 			if _, err := out.Write(append(b, '\n')); err != nil {
-				return err
+				return n, err
 			}
 		}
-		if _, err := out.Write([]byte(`{"lane_task_done":` + strconv.Itoa(seq) + `,"records":` + strconv.Itoa(n) + "}\n")); err != nil {
-			return err
-		}
-	}
+		return t.Count, nil
+	})
 }
