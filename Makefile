@@ -12,9 +12,9 @@ GOBIN     := $(shell $(GO) env GOPATH)/bin
 
 # Debian 12 packages: OpenBLAS (pthread build, the default alternative),
 # reference LAPACKE on top of it, NumPy for the interoperability tests and
-# the anchors, hyperfine for the measurement scripts.
+# the anchors, hyperfine, time, bc and strace for the measurement scripts.
 DEB_PACKAGES := build-essential pkg-config libopenblas-dev liblapacke-dev \
-                python3 python3-numpy python3-scipy python3-joblib parallel hyperfine time bc
+                python3 python3-numpy python3-scipy python3-joblib parallel hyperfine time bc strace
 
 .PHONY: help deps build test test-short test-purego test-slurm lint bench demo anchor docker-check clean
 

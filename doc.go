@@ -1,8 +1,10 @@
-// Package blasbatch runs one dense linear algebra kernel over every matrix
-// of many files, on every core: it splits the cores between outer workers
-// (whole matrices at once, each pinned to its own core) and inner BLAS
-// threads (one matrix at once), choosing the split from the machine's
-// topology and, where asked, by measuring.
+// Package blasbatch runs work over every item of many files, on every
+// core: a dense linear algebra kernel (one of package kernels', or the
+// caller's own kernels.Spec) over every matrix, or the user's own command,
+// persistent worker or Python function over every file (Job.Command). It
+// splits the cores between outer workers (items at once, each pinned to
+// its own cores) and inner BLAS threads (one item at once), choosing the
+// split from the machine's topology and, where asked, by measuring.
 //
 // A [Job] says what to compute and where the results go; [Run] runs it:
 //
