@@ -155,7 +155,7 @@ func checkSymmetric(n int, a []float64) error {
 		return nil
 	}
 	i, j := firstAsymmetric(n, a, tol)
-	return fmt.Errorf("needs a symmetric matrix: a[%d,%d] = %v but a[%d,%d] = %v", i, j, a[i*n+j], j, i, a[j*n+i])
+	return fmt.Errorf("needs a symmetric matrix: a[%d,%d] = %v but a[%d,%d] = %v (tolerance %.0e·max|a| = %.3g)", i, j, a[i*n+j], j, i, a[j*n+i], SymmetryTol, tol)
 }
 
 // asymmetry returns max|a| and max|a[i,j] − a[j,i]| over the n×n a, in

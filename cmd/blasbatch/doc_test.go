@@ -1,14 +1,19 @@
 package main
 
 import (
+	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+
+	"github.com/blasbatch/blasbatch"
 )
 
 // TestEveryCommandDocumented: the commands dispatch takes are exactly the
@@ -66,6 +71,53 @@ func TestEveryCommandDocumented(t *testing.T) {
 		var errOut strings.Builder
 		if code := dispatch([]string{cmd, "-h"}, io.Discard, &errOut); code != exitOK || !strings.HasPrefix(errOut.String(), "Usage: blasbatch "+cmd+" ") {
 			t.Errorf("blasbatch %s -h: exit %d, %.60q", cmd, code, errOut.String())
+		}
+	}
+}
+
+// TestSummaryLine: phases that ran alike are described once (a budget can
+// make a planned tail's split the same as the phase before); the summary
+// of a run stopped early names its results file and advises -resume only
+// when items are left to do.
+func TestSummaryLine(t *testing.T) {
+	ph := func(outer, inner, items int) blasbatch.Phase {
+		return blasbatch.Phase{Outer: outer, Inner: inner, Items: items}
+	}
+	for _, c := range []struct {
+		phases []blasbatch.Phase
+		want   string
+	}{
+		{[]blasbatch.Phase{ph(1, 2, 2), ph(1, 2, 1)}, "1 outer × 2 inner"},
+		{[]blasbatch.Phase{ph(2, 1, 2), ph(1, 2, 1)}, "2 outer × 1 inner, then 1 outer × 2 inner for the last 1"},
+		{[]blasbatch.Phase{ph(2, 1, 2), ph(1, 2, 1), ph(1, 2, 3)}, "2 outer × 1 inner, then 1 outer × 2 inner for the last 4"},
+	} {
+		if got := describePhases(c.phases); got != c.want {
+			t.Errorf("%+v: %q, want %q", c.phases, got, c.want)
+		}
+	}
+	job := blasbatch.Job{ResultsFile: "r.jsonl"}
+	for _, c := range []struct {
+		sum    blasbatch.Summary
+		resume bool
+	}{
+		{blasbatch.Summary{Items: 3, OK: 3, ResultsFile: "r.jsonl"}, false},
+		{blasbatch.Summary{Items: 3, OK: 2, NotStarted: 1, ResultsFile: "r.jsonl"}, true},
+		{blasbatch.Summary{Items: 3, OK: 2, Abandoned: 1, ResultsFile: "r.jsonl"}, true},
+	} {
+		for _, err := range []error{nil, errors.New("writing results: no space left on device")} {
+			var out strings.Builder
+			sig := os.Signal(syscall.SIGINT)
+			if err != nil {
+				sig = nil
+			}
+			report(&out, "run", false, false, job, c.sum, err, sig)
+			got := out.String()
+			if strings.Contains(got, "-resume") != c.resume {
+				t.Errorf("%+v (err %v): %q: advice to resume should be %v", c.sum, err, got, c.resume)
+			}
+			if err != nil && !strings.Contains(got, "recorded in r.jsonl") {
+				t.Errorf("%+v: %q does not name the results file", c.sum, got)
+			}
 		}
 	}
 }

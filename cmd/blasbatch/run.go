@@ -276,10 +276,11 @@ func report(stderr io.Writer, cmd string, quiet, verbose bool, job blasbatch.Job
 	}
 	where := ""
 	if sum.ResultsFile != "" {
-		where = " " + inputs.Quote(sum.ResultsFile)
+		where = ", recorded in " + inputs.Quote(sum.ResultsFile)
 	}
+	// Advice to resume only when something is left to do.
 	resume := func() string {
-		if sum.ResultsFile == "" {
+		if sum.ResultsFile == "" || sum.NotStarted+sum.Abandoned == 0 {
 			return ""
 		}
 		return fmt.Sprintf("; rerun with -resume -jsonl %s to finish", inputs.Quote(job.ResultsFile))
@@ -344,12 +345,19 @@ func plural(n int, one, many string) string {
 // describePhases says what a plan's phases are.
 func describePhases(phases []blasbatch.Phase) string {
 	var s []string
-	for i, ph := range phases {
+	for i := 0; i < len(phases); i++ {
+		first, ph := i == 0, phases[i]
+		// Consecutive phases that ran alike (a memory fit can make a
+		// planned tail's split the same as the phase before) are one.
+		for i+1 < len(phases) && phases[i+1].Outer == ph.Outer && phases[i+1].Inner == ph.Inner && phases[i+1].Process == ph.Process {
+			i++
+			ph.Items += phases[i].Items
+		}
 		d := fmt.Sprintf("%d outer × %d inner", ph.Outer, ph.Inner)
 		if ph.Process {
 			d += " in lane processes"
 		}
-		if i > 0 {
+		if !first {
 			d = fmt.Sprintf("then %s for the last %d", d, ph.Items)
 		}
 		s = append(s, d)

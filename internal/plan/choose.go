@@ -42,21 +42,22 @@ func (c Cost) Inner(k int) float64 {
 // steps that extra threads barely speed up, and small matrices give threads
 // nothing to share. The constants were fitted to OpenBLAS 0.3.21 on a 2-core
 // EPYC with the kernels' flop counts (Spec.Flops) — svd of 1000×1000 in
-// 0.31 s and 600×600 in 0.077 s, svdvals of 16×16 in 12.6 µs; a whole
-// run of 4 items of 1000×1000 at 1 × 1 (reading included) then takes
-// 0.9–1.6× the model's time for every kernel, and 40 of 256×256 0.9–3×
-// (eig, whose QR iterations its count understates, is the 3×) — and to its
-// inner scaling, which switches on sharply: a
-// second thread made a 600×600 SVD 13% slower, but 800×800 1.43× and
-// 1000×1000 1.48× faster there, and 1×16 threads gave 2.2× on 1000×1000 on
-// a 16-core Xeon (p ≈ 0.55–0.6). Ratios between candidate splits decide
-// the plan; the absolute times are a guide (a faster or slower machine
-// scales them all), which -plan measure replaces with its own.
+// 0.31 s and 600×600 in 0.077 s, svdvals of 16×16 in 12.6 µs: a whole run
+// at 1 × 1 (reading included) of 4 items of 1000×1000, 40 of 256×256 or
+// 2000 of 64×64 then takes 0.5–2.5× the model's time for every kernel
+// (svd, qr, inv, det within 0.7–1.2×; eigh and svdvals about 2×, eig up to
+// 2.5×, gram at 64×64 0.5×) — and to its inner scaling, which switches on
+// sharply: a second thread made a 600×600 SVD 13% slower, but 800×800
+// 1.43× and 1000×1000 1.48× faster there, and 1×16 threads gave 2.2× on
+// 1000×1000 on a 16-core Xeon (p ≈ 0.55–0.6). Ratios between candidate
+// splits decide the plan; the absolute times are a guide (a faster or
+// slower machine scales them all), which -plan measure replaces with its
+// own.
 func Estimate(flops float64, rows, cols int) Cost {
 	n := float64(min(rows, cols))
 	const (
-		rate     = 37e9  // flop/s of the kernel's nominal count, one core, large n
-		nHalf    = 214   // the size at which the rate is half
+		rate     = 49e9  // flop/s of the kernel's nominal count, one core, large n
+		nHalf    = 600   // the size at which the rate is half
 		perCall  = 11e-6 // seconds of fixed cost per item
 		pMax     = 0.7
 		nPar0    = 650 // below this, inner threads do not help
