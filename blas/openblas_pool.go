@@ -6,7 +6,10 @@ package blas
 #cgo LDFLAGS: -ldl
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <stddef.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 extern void openblas_set_num_threads(int);
 extern int openblas_get_parallel(void);
@@ -30,6 +33,42 @@ static int bb_pool_find(void) {
 	bb_cpu_number = (int *)dlsym(RTLD_DEFAULT, "blas_cpu_number");
 	bb_num_threads = (int *)dlsym(RTLD_DEFAULT, "blas_num_threads");
 	return bb_shutdown != NULL && bb_avail != NULL && bb_cpu_number != NULL && bb_num_threads != NULL;
+}
+
+// bb_reserve_descriptors grows the process's table of file descriptors to
+// 4096 entries while the process has one thread: Linux grows it on demand,
+// and while threads share it each growth waits for an RCU grace period
+// (milliseconds), which a scan that keeps thousands of small files open
+// would pay at 256, 512, 1024 and 2048 open files. The soft limit on open
+// files is raised for the moment if it is lower (the Go runtime raises it
+// to the hard limit anyway) and put back.
+static void bb_reserve_descriptors(void) {
+	struct rlimit l;
+	if (getrlimit(RLIMIT_NOFILE, &l) != 0 || l.rlim_max < 4096) return;
+	rlim_t cur = l.rlim_cur;
+	if (cur < 4096) {
+		l.rlim_cur = 4096;
+		if (setrlimit(RLIMIT_NOFILE, &l) != 0) return;
+	}
+	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd >= 0) {
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, 4095);
+		if (high >= 0) close(high);
+		close(fd);
+	}
+	if (cur < 4096) {
+		l.rlim_cur = cur;
+		setrlimit(RLIMIT_NOFILE, &l);
+	}
+}
+
+// bb_stop_pool_at_load runs before the Go runtime starts (constructors of
+// the program run after those of the libraries it loads, OpenBLAS's
+// gotoblas_init among them): the pool OpenBLAS made at load would otherwise
+// spin through the process's whole start, a core of a two-core machine.
+__attribute__((constructor)) static void bb_stop_pool_at_load(void) {
+	if (openblas_get_parallel() == 1 && bb_pool_find() && *bb_avail != 0) bb_shutdown();
+	bb_reserve_descriptors();
 }
 
 static int bb_pool_running(void) { return *bb_avail != 0; }
