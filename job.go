@@ -61,8 +61,10 @@ type Job struct {
 	// alone needs more fails (its record says so); fewer items are held at
 	// once when they are large.
 	MaxMemory int64
-	// ReadAhead is how many chunks of decoded input are read ahead of the
-	// workers; 0 means 1, negative none.
+	// ReadAhead is how many chunks of decoded input may be held beyond one
+	// per worker (read ahead of the worker when there is one, else spares
+	// a worker reads on into while its last chunk is written); 0 means 1,
+	// negative none. It bounds memory.
 	ReadAhead int
 
 	// Records receives the JSON Lines records, whole records in each

@@ -120,7 +120,7 @@ func prepare(ctx context.Context, job Job) (*run, error) {
 	}
 
 	// The inputs, by identity.
-	opt := inputs.Options{Read: job.Read, AnyFile: job.Command != nil, Recursive: job.Recursive}
+	opt := inputs.Options{Read: job.Read, AnyFile: job.Command != nil, Recursive: job.Recursive, KeepOpen: true}
 	paths, ids, warnings := inputs.Expand(job.Inputs, opt)
 	for _, w := range warnings {
 		r.warn(w)
@@ -326,6 +326,7 @@ func (r *run) checkSaveDir() error {
 
 // abort gives up a run that never started: nothing it opened is changed.
 func (r *run) abort() {
+	r.set.Close()
 	if r.journal != nil {
 		r.journal.Abort()
 	}
@@ -439,6 +440,7 @@ func (r *run) specFlops(m, n int) float64 {
 // execute plans and runs the phases.
 func (r *run) execute(ctx context.Context) (Summary, error) {
 	defer r.unlockSave()
+	defer r.set.Close()
 	fail := func(err error) (Summary, error) {
 		r.abort()
 		r.sum.NotStarted = r.sum.Items - r.sum.Skipped
@@ -574,7 +576,7 @@ func (r *run) tasks() ([]lanes.Task, []badItem) {
 					} else {
 						// Runs shares the file's (read only): 100,000 small
 						// files make 100,000 tasks.
-						t := lanes.Task{Path: f.Path, PairWith: f.PairWith, First: lo, Count: hi - lo, Start: start, Runs: f.Runs[ri : ri+1 : ri+1], Bytes: r.itemBytes(run), Head: f.Head}
+						t := lanes.Task{Path: f.Path, PairWith: f.PairWith, First: lo, Count: hi - lo, Start: start, Runs: f.Runs[ri : ri+1 : ri+1], Bytes: r.itemBytes(run), Head: f.Head, Kept: f.Kept}
 						costs = append(costs, r.flops(run))
 						tasks = append(tasks, t)
 					}
@@ -623,8 +625,9 @@ func takeItems(tasks []lanes.Task, n int) (head, tail []lanes.Task) {
 	return head, nil
 }
 
-// splitTasks cuts tasks small enough to balance worker processes: about
-// four per lane, at most 1024 items each.
+// splitTasks cuts tasks small enough to balance lanes (worker processes,
+// or in-process lanes that read their own tasks): about four per lane, at
+// most 1024 items each.
 func splitTasks(tasks []lanes.Task, n int) []lanes.Task {
 	total := 0
 	for _, t := range tasks {
@@ -688,6 +691,9 @@ func (r *run) runPhase(ctx context.Context, ph Phase, tasks []lanes.Task, progre
 			}
 		}
 		opt.Process, opt.Exe = true, exe
+		for _, t := range tasks {
+			t.Kept.Close() // worker processes open the files themselves
+		}
 		opt.Outer, opt.Inner = ph.Outer, ph.Inner
 		opt.CPUs = laneCPUs(r.host.usable, ph.Outer, ph.Inner)
 		c, err := lanes.Run(ctx, r.job.Abandon, opt, splitTasks(tasks, ph.Outer))
@@ -717,6 +723,9 @@ func (r *run) runPhase(ctx context.Context, ph Phase, tasks []lanes.Task, progre
 	}
 	if err := r.host.blas.Check(ran.Outer); err != nil {
 		return ran, lanes.Counts{}, err
+	}
+	if ran.Outer > 1 {
+		tasks = splitTasks(tasks, ran.Outer)
 	}
 	c, err := lanes.Run(ctx, r.job.Abandon, opt, tasks)
 	return ran, c, err

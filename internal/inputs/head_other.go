@@ -11,7 +11,20 @@ import (
 const headBytes = 4 << 10
 
 // scanHead declines here: files are opened the careful way.
-func scanHead(string, matio.Options, []byte) ([]Run, uint64, bool) { return nil, 0, false }
+func scanHead(string, matio.Options, []byte, *Kept) ([]Run, uint64, bool) { return nil, 0, false }
+
+// Kept holds nothing here: the scan keeps no file open.
+type Kept struct{}
+
+// Take returns false: nothing is kept.
+func (k *Kept) Take() (int, bool) { return -1, false }
+
+// Close does nothing.
+func (k *Kept) Close() {}
+
+func (k *Kept) open() bool { return false }
+
+func keepLimit() int { return 0 }
 
 // HeadHash is the hash File.Head holds of a file's first bytes.
 func HeadHash(b []byte) uint64 {

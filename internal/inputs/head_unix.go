@@ -3,8 +3,12 @@
 package inputs
 
 import (
+	"bytes"
 	"hash/fnv"
 	"io"
+	"os"
+	"strconv"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -58,12 +62,20 @@ func (h *headFile) ReadAt(p []byte, off int64) (int, error) {
 // regular after all (fstat decides): the caller then opens it the careful
 // way, which says why. The open is non-blocking, so a name swapped for a
 // named pipe since the listing cannot block it.
-func scanHead(path string, opt matio.Options, buf []byte) (runs []Run, head uint64, ok bool) {
+//
+// With keep not nil, a file of one contiguous item no larger than keptBytes
+// stays open in keep instead of being closed: the reader takes it from there.
+func scanHead(path string, opt matio.Options, buf []byte, keep *Kept) (runs []Run, head uint64, ok bool) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
 	if err != nil {
 		return nil, 0, false
 	}
-	defer unix.Close(fd)
+	kept := false
+	defer func() {
+		if !kept {
+			unix.Close(fd)
+		}
+	}()
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		return nil, 0, false
@@ -79,7 +91,9 @@ func scanHead(path string, opt matio.Options, buf []byte) (runs []Run, head uint
 			run.Offset, run.Direct = h.Offset, true
 			head = HeadHash(b[:h.Offset])
 		}
-		return []Run{run}, head, true
+		runs = []Run{run}
+		kept = keep.hold(fd, runs, st.Size)
+		return runs, head, true
 	}
 	h := &headFile{fd: fd, size: st.Size, head: b}
 	r, err := matio.NewReaderWith(h, st.Size, path, opt)
@@ -98,7 +112,88 @@ func scanHead(path string, opt matio.Options, buf []byte) (runs []Run, head uint
 			break
 		}
 	}
+	kept = keep.hold(fd, runs, st.Size)
 	return runs, head, true
+}
+
+// keptBytes is the largest file the scan keeps open: the open and close
+// saved matter beside reading a small file, not a large one.
+const keptBytes = 1 << 20
+
+// Kept is a file the scan left open for the reader (Options.KeepOpen): the
+// file as it was scanned, even if its name has been given to another since.
+// One reader takes it; Set.Close closes it if none did. The zero value and
+// nil hold nothing.
+type Kept struct {
+	fd atomic.Int64 // the descriptor + 1; 0 once taken or closed
+}
+
+// Take returns the open descriptor, which the caller now owns and closes,
+// and true; or false when there is none (never kept, taken, or closed).
+func (k *Kept) Take() (int, bool) {
+	if k == nil {
+		return -1, false
+	}
+	fd := k.fd.Swap(0)
+	return int(fd - 1), fd != 0
+}
+
+// Close closes the descriptor unless it was taken.
+func (k *Kept) Close() {
+	if fd, ok := k.Take(); ok {
+		unix.Close(fd)
+	}
+}
+
+func (k *Kept) open() bool { return k != nil && k.fd.Load() != 0 }
+
+// hold keeps fd, reporting whether it did: it does for a file of one
+// contiguous item (what a reader reads in one go, by one reader) no larger
+// than keptBytes.
+func (k *Kept) hold(fd int, runs []Run, size int64) bool {
+	if k == nil || len(runs) != 1 || !runs[0].Direct || runs[0].Count != 1 || size > keptBytes {
+		return false
+	}
+	k.fd.Store(int64(fd) + 1)
+	return true
+}
+
+// keepLimit is how many files Scan may keep open: no more than the
+// process's table of descriptors holds now, less 64 for everything else
+// (growing the table while threads share it waits for an RCU grace period,
+// milliseconds each time: package blas grows it to 4096 at load), a
+// quarter of the descriptors the process may open, and 4096. Where the
+// table's size is unknown (no /proc), none.
+func keepLimit() int {
+	var l unix.Rlimit
+	if unix.Getrlimit(unix.RLIMIT_NOFILE, &l) != nil {
+		return 0
+	}
+	return max(0, min(int(min(l.Cur/4, 4096)), fdTableSize()-64))
+}
+
+// fdTableSize is the size of the process's table of file descriptors
+// (FDSize in /proc/self/status), or 0 if unknown.
+func fdTableSize() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	return parseFDSize(b)
+}
+
+// parseFDSize reads FDSize from the text of /proc/PID/status; 0 if absent.
+func parseFDSize(status []byte) int {
+	for line := range bytes.Lines(status) {
+		if v, ok := bytes.CutPrefix(line, []byte("FDSize:")); ok {
+			n, err := strconv.Atoi(string(bytes.TrimSpace(v)))
+			if err != nil || n < 0 {
+				return 0
+			}
+			return n
+		}
+	}
+	return 0
 }
 
 // HeadHash is the hash File.Head holds of a file's first bytes.

@@ -36,6 +36,10 @@ type Options struct {
 	AnyFile bool
 	// Recursive descends into subdirectories (sorted, depth first).
 	Recursive bool
+	// KeepOpen lets Scan leave small files of one item open (File.Kept)
+	// for the reader, which then need not open them again; whoever scans
+	// with it closes the Set.
+	KeepOpen bool
 }
 
 // File is one input file and its items.
@@ -57,6 +61,9 @@ type File struct {
 	// begins, for a file whose items a reader may read into place itself
 	// (Run.Direct): the reader checks the file still starts as scanned.
 	Head uint64
+	// Kept, when not nil, holds the file open as the scan found it
+	// (Options.KeepOpen).
+	Kept *Kept
 }
 
 // Run is a run of a file's items that share one shape: one 2-D array, a
@@ -312,6 +319,11 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 		return Set{}, err
 	}
 	files := make([]File, len(paths))
+	keep := 0
+	if opt.KeepOpen {
+		keep = keepLimit()
+	}
+	var kept atomic.Int64
 	// Workers take the next file by counting, not from a channel: a
 	// handoff per file costs as much as a small file's scan.
 	var next atomic.Int64
@@ -340,8 +352,16 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 					// A regular file: its headers from its first bytes,
 					// with the fewest system calls (a raw .f64 needs its
 					// .shape sidecar, which only OpenWith reads).
-					if runs, head, ok := scanHead(f.Path, opt.Read, buf); ok {
+					var k *Kept
+					if kept.Load() < int64(keep) {
+						k = new(Kept)
+					}
+					if runs, head, ok := scanHead(f.Path, opt.Read, buf, k); ok {
 						f.Runs, f.Head = runs, head
+						if k.open() {
+							f.Kept = k
+							kept.Add(1)
+						}
 						break
 					}
 					f.Runs = scanFile(paths[i], opt.Read)
@@ -379,6 +399,14 @@ func (s *Set) Append(t Set) {
 	s.Files = append(s.Files, t.Files...)
 	s.Warnings = append(s.Warnings, t.Warnings...)
 	s.finish()
+}
+
+// Close closes the files the scan left open (File.Kept) that no reader
+// took. It may be called more than once.
+func (s *Set) Close() {
+	for i := range s.Files {
+		s.Files[i].Kept.Close()
+	}
 }
 
 // finish fails items whose id another item of the set already has, then

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/blasbatch/blasbatch/internal/safefile"
 	"github.com/blasbatch/blasbatch/matio"
 )
@@ -305,7 +307,8 @@ func TestScanHeadAgrees(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name())
-		fast, head, ok := scanHead(p, matio.Options{}, buf)
+		var k Kept
+		fast, head, ok := scanHead(p, matio.Options{}, buf, &k)
 		if !ok {
 			t.Fatalf("%s: scanHead declined a regular file", p)
 		}
@@ -333,6 +336,112 @@ func TestScanHeadAgrees(t *testing.T) {
 			if f.Direct != wantDirect || f.Offset != wantOff || wantDirect && head != HeadHash(b[:wantOff]) {
 				t.Errorf("%s: direct %v at %d (head %x), matio says %v at %d", p, f.Direct, f.Offset, head, wantDirect, wantOff)
 			}
+		}
+		// The file is kept open exactly when the reader can take it: one
+		// contiguous item. The descriptor is the file's, at its start.
+		wantKept := len(fast) == 1 && fast[0].Direct && fast[0].Count == 1
+		fd, kept := k.Take()
+		if kept != wantKept {
+			t.Errorf("%s: kept open %v, want %v (runs %+v)", p, kept, wantKept, fast)
+		}
+		if kept {
+			got := make([]byte, len(b)+1)
+			n, err := unix.Pread(fd, got, 0)
+			unix.Close(fd)
+			if err != nil || !bytes.Equal(got[:n], b) {
+				t.Errorf("%s: the kept descriptor reads %d bytes (%v), not the file's %d", p, n, err, len(b))
+			}
+		}
+		if _, again := k.Take(); again {
+			t.Errorf("%s: a kept descriptor was taken twice", p)
+		}
+	}
+}
+
+// TestKeptIsTheFileScanned: with KeepOpen, a small file of one item is
+// kept open by the scan, and what the reader takes is the file as scanned
+// even after another file is renamed over its name; a stack is not kept
+// (its tasks may be read by several readers), nor is anything without
+// KeepOpen; Close closes what was not taken, and Take after Close gets
+// nothing.
+func TestKeptIsTheFileScanned(t *testing.T) {
+	dir := t.TempDir()
+	one, other := npyBytes(t, 1, 3, 2), npyBytes(t, 2, 3, 2)
+	writeFile(t, filepath.Join(dir, "a.npy"), one)
+	writeFile(t, filepath.Join(dir, "b.npy"), one)
+	writeFile(t, filepath.Join(dir, "stack.npy"), npyBytes(t, 3, 4, 3, 2))
+	// The scan keeps no more files open than the descriptor table holds
+	// already (package blas grows it at load; this test does not link it).
+	if null, err := os.Open(os.DevNull); err == nil {
+		if high, err := unix.FcntlInt(null.Fd(), unix.F_DUPFD_CLOEXEC, 200); err == nil {
+			unix.Close(high)
+		}
+		null.Close()
+	}
+	if keepLimit() < 2 {
+		t.Fatalf("keepLimit %d after growing the descriptor table", keepLimit())
+	}
+	paths, ids, _ := Expand([]string{dir}, Options{})
+	set, err := Scan(context.Background(), paths, ids, false, Options{KeepOpen: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	byName := map[string]*File{}
+	for i := range set.Files {
+		byName[filepath.Base(set.Files[i].Path)] = &set.Files[i]
+	}
+	if byName["stack.npy"].Kept != nil {
+		t.Error("a stack was kept open")
+	}
+	a, b := byName["a.npy"], byName["b.npy"]
+	if a.Kept == nil || b.Kept == nil {
+		t.Fatalf("small files not kept open: %+v %+v", a, b)
+	}
+	writeFile(t, filepath.Join(dir, "new.npy"), other)
+	if err := os.Rename(filepath.Join(dir, "new.npy"), a.Path); err != nil {
+		t.Fatal(err)
+	}
+	fd, ok := a.Kept.Take()
+	if !ok {
+		t.Fatal("nothing to take")
+	}
+	got := make([]byte, len(one)+1)
+	n, err := unix.Pread(fd, got, 0)
+	unix.Close(fd)
+	if err != nil || !bytes.Equal(got[:n], one) {
+		t.Errorf("the kept descriptor reads %d bytes (%v), not the file scanned", n, err)
+	}
+	set.Close()
+	if _, ok := b.Kept.Take(); ok {
+		t.Error("Take after Close got a descriptor")
+	}
+	set.Close() // twice is fine
+
+	plain, err := Scan(context.Background(), paths, ids, false, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range plain.Files {
+		if f.Kept != nil {
+			t.Errorf("%s kept open without KeepOpen", f.Path)
+		}
+	}
+}
+
+func TestParseFDSize(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int
+	}{
+		{"Name:\tx\nFDSize:\t256\nGroups:\n", 256},
+		{"FDSize: 4096", 4096},
+		{"Name:\tx\n", 0},
+		{"FDSize:\tlots\n", 0},
+		{"FDSize:\t-3\n", 0},
+	} {
+		if got := parseFDSize([]byte(c.in)); got != c.want {
+			t.Errorf("parseFDSize(%q) = %d, want %d", c.in, got, c.want)
 		}
 	}
 }

@@ -12,7 +12,7 @@ import (
 
 // direct reads a task of contiguous little-endian float64 items
 // (inputs.Run.Direct) into the slab with one system call besides open and
-// close — the file's head and the items' bytes land where they belong,
+// close (no open when the scan kept the file open: Task.Kept) — the file's head and the items' bytes land where they belong,
 // with no copy and no conversion — and reports whether it did. It does
 // not when the task is not such, does not fit one chunk (its slab or its
 // item count), or the file no longer starts as the scan saw it (or is
@@ -29,9 +29,12 @@ func (r *reader) direct(t *Task) bool {
 	if floats > r.slabFloats && t.Count > 1 || floats == 0 || t.Count > r.chunkItems {
 		return false
 	}
-	fd, err := unix.Open(t.Path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
-	if err != nil {
-		return false
+	fd, ok := t.Kept.Take()
+	if !ok {
+		var err error
+		if fd, err = unix.Open(t.Path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0); err != nil {
+			return false
+		}
 	}
 	defer unix.Close(fd)
 	c := r.takeFor(floats, t.Count)
@@ -46,6 +49,7 @@ func (r *reader) direct(t *Task) bool {
 	head := r.head[:run.Offset]
 	at := run.Offset + 8*int64(n)*int64(t.First-t.Start)
 	var got int
+	var err error
 	if at == run.Offset {
 		got, err = unix.Preadv(fd, [][]byte{head, data}, 0)
 		got -= len(head)

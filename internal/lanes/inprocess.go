@@ -22,11 +22,12 @@ import (
 	"github.com/blasbatch/blasbatch/threads"
 )
 
-// The in-process pipeline: a reader decodes items ahead of the lanes into
-// reusable slabs, lanes (goroutines, each locked to its OS thread and
-// pinned to its CPU when it has one) run the kernel, and the caller's
-// goroutine writes each chunk's records. Memory stays bounded: the reader
-// fills only slabs the writer has given back, and there are
+// The in-process pipeline: items are decoded into reusable slabs — by
+// each lane itself when there are two or more lanes, else by a reader
+// ahead of the one lane —, lanes (goroutines, each locked to its OS thread
+// and pinned to its CPU when it has one) run the kernel, and the caller's
+// goroutine writes each chunk's records. Memory stays bounded: slabs are
+// filled only once the writer has given them back, and there are
 // Outer+ReadAhead of them, each about SlabBytes or one item, whichever is
 // larger. Items travel in chunks (many small matrices share one slab and
 // one channel send), so per-item overhead does not dominate batches of
@@ -119,31 +120,30 @@ func runInProcess(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 	// block on it once nobody reads.
 	done := make(chan *chunk, n)
 
-	// Readers: one per lane (reading thousands of small files costs as
-	// much as computing them, and four 8 MB files read one after the other
-	// keep a lane waiting), but no more than there are tasks; each fills
-	// its own chunks from the shared free list, and takes tasks in turn.
-	readers := 1
-	if outer > 1 && len(tasks) > 1 {
-		readers = min(outer, len(tasks))
-	}
+	// With two or more lanes each lane reads its own chunks, taking the
+	// tasks in turn: reading files from the page cache is CPU work, and a
+	// reader beside each lane would hand every chunk across threads (a
+	// futex wake and a context switch each way) for nothing, since the
+	// lanes' reads already overlap one another's computing. The spare
+	// chunks (readAhead) let a lane read on while its last chunk waits to
+	// be written. One lane has a reader that fills the spares ahead of it.
+	own := outer > 1
 	readerDone := make(chan struct{})
 	var next atomic.Int64
-	var rwg sync.WaitGroup
-	for range readers {
-		rwg.Add(1)
+	newReader := func(emit func(*chunk)) reader {
+		return reader{ctx: stop, free: free, todo: todo, emit: emit, slabFloats: max(1, slabBytes/8), chunkItems: chunkItems,
+			budget: opt.Budget, spec: opt.Kernel, read: opt.Read}
+	}
+	if own {
+		close(readerDone)
+	} else {
 		go func() {
-			defer rwg.Done()
-			r := reader{ctx: stop, free: free, todo: todo, slabFloats: max(1, slabBytes/8), chunkItems: chunkItems,
-				budget: opt.Budget, spec: opt.Kernel, read: opt.Read}
+			defer close(readerDone)
+			defer close(todo)
+			r := newReader(nil)
 			r.runShared(tasks, &next)
 		}()
 	}
-	go func() {
-		rwg.Wait()
-		close(todo)
-		close(readerDone)
-	}()
 
 	busy := make([]atomic.Int64, outer) // items of the chunk each lane holds
 	var wg sync.WaitGroup
@@ -156,7 +156,18 @@ func runInProcess(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 				cpu = opt.CPUs[l][:1]
 			}
 			w := worker{lane: opt.FirstLane + l, spec: opt.Kernel, impl: impl, opt: opt, cpus: cpu, busy: &busy[l]}
-			w.run(stop, todo, done)
+			chunks := func(each func(*chunk)) {
+				for c := range todo {
+					each(c)
+				}
+			}
+			if own {
+				chunks = func(each func(*chunk)) {
+					r := newReader(each)
+					r.runShared(tasks, &next)
+				}
+			}
+			w.run(stop, chunks, done)
 		}()
 	}
 	allDone := make(chan struct{})
@@ -239,11 +250,14 @@ func errAbandoned(ctx context.Context) error {
 // ErrAbandoned means the caller abandoned the items in flight.
 var ErrAbandoned = errors.New("abandoned")
 
-// reader decodes items into chunks taken from free and sends them on todo.
+// reader decodes items into chunks taken from free and hands each, once
+// full, to emit (on the reader's goroutine) or, when emit is nil, sends it
+// on todo.
 type reader struct {
 	ctx        context.Context
 	free       chan *chunk
 	todo       chan<- *chunk
+	emit       func(*chunk)
 	slabFloats int
 	chunkItems int
 	cur        *chunk
@@ -300,6 +314,11 @@ func (r *reader) takeFor(n, k int) *chunk {
 }
 
 func (r *reader) flush() {
+	if r.cur != nil && len(r.cur.entries) > 0 && r.emit != nil {
+		r.emit(r.cur)
+		r.cur = nil
+		return
+	}
 	if r.cur != nil && len(r.cur.entries) > 0 {
 		select {
 		case r.todo <- r.cur:
@@ -344,6 +363,7 @@ func (r *reader) task(t *Task) {
 	if r.direct(t) {
 		return
 	}
+	t.Kept.Close() // read by name from here on
 	f, err := matio.OpenWith(t.Path, r.read)
 	if err != nil {
 		r.failRest(t, 0, err)
@@ -507,11 +527,12 @@ type worker struct {
 	busy *atomic.Int64 // items of the chunk in hand, for abandoning
 }
 
-// run computes chunks until todo closes. Once ctx is done it computes no
-// new chunk (the one in hand is finished): later chunks are sent back
-// uncomputed and without records, and the caller counts their items as not
-// started.
-func (w *worker) run(ctx context.Context, todo <-chan *chunk, done chan<- *chunk) {
+// run computes the chunks chunks hands it (to each, one at a time, on
+// run's goroutine) and sends each on done: chunks either receives them from
+// a reader or reads them itself. Once ctx is done it computes no new chunk
+// (the one in hand is finished): later chunks are sent back uncomputed and
+// without records, and the caller counts their items as not started.
+func (w *worker) run(ctx context.Context, chunks func(each func(*chunk)), done chan<- *chunk) {
 	if len(w.cpus) > 0 {
 		// The goroutine keeps its OS thread to the end, so the pinned
 		// thread exits with it instead of returning to Go's pool.
@@ -522,52 +543,58 @@ func (w *worker) run(ctx context.Context, todo <-chan *chunk, done chan<- *chunk
 	}
 	kw := w.spec.NewWith(w.impl, w.opt.KernelOptions)
 	enc := results.NewEncoder(w.spec, w.lane)
+	chunks(func(c *chunk) {
+		kw = w.process(ctx, kw, &enc, c)
+		done <- c
+	})
+}
+
+// process computes c's items and encodes their records into c.out, and
+// returns the kernel worker to go on with (a new one after a panic).
+func (w *worker) process(ctx context.Context, kw kernels.Worker, enc *results.Encoder, c *chunk) kernels.Worker {
 	save := w.opt.Save != ""
-	for c := range todo {
-		c.out = c.out[:0]
-		c.ok, c.bad, c.first = 0, 0, ""
-		if ctx.Err() != nil {
-			c.entries = c.entries[:0]
-			done <- c
+	c.out = c.out[:0]
+	c.ok, c.bad, c.first = 0, 0, ""
+	if ctx.Err() != nil {
+		c.entries = c.entries[:0]
+		return kw
+	}
+	w.busy.Store(int64(len(c.entries)))
+	for i := range c.entries {
+		e := &c.entries[i]
+		var res kernels.Result
+		err := e.err
+		var secs float64
+		if err == nil {
+			t0 := time.Now()
+			res, err = w.compute(kw, c, e, save)
+			secs = time.Since(t0).Seconds()
+			var pe *PanicError
+			if errors.As(err, &pe) {
+				// The worker's state is unknown after a panic: a new one.
+				kw = w.spec.NewWith(w.impl, w.opt.KernelOptions)
+				if w.opt.Debug != nil {
+					w.opt.Debug(fmt.Sprintf("%s: %v\n%s", e.id, pe.Value, pe.Stack))
+				}
+			}
+		}
+		if err == nil && save {
+			err = saveOutputs(w.opt.Save, e.id, res.Outputs, w.opt.Inputs)
+		}
+		if err != nil {
+			c.bad++
+			msg := ItemError(e.id, err)
+			if c.first == "" {
+				c.first = msg
+			}
+			c.out = enc.AppendFailure(c.out, e.id, e.rows, e.cols, msg)
 			continue
 		}
-		w.busy.Store(int64(len(c.entries)))
-		for i := range c.entries {
-			e := &c.entries[i]
-			var res kernels.Result
-			err := e.err
-			var secs float64
-			if err == nil {
-				t0 := time.Now()
-				res, err = w.compute(kw, c, e, save)
-				secs = time.Since(t0).Seconds()
-				var pe *PanicError
-				if errors.As(err, &pe) {
-					// The worker's state is unknown after a panic: a new one.
-					kw = w.spec.NewWith(w.impl, w.opt.KernelOptions)
-					if w.opt.Debug != nil {
-						w.opt.Debug(fmt.Sprintf("%s: %v\n%s", e.id, pe.Value, pe.Stack))
-					}
-				}
-			}
-			if err == nil && save {
-				err = saveOutputs(w.opt.Save, e.id, res.Outputs, w.opt.Inputs)
-			}
-			if err != nil {
-				c.bad++
-				msg := ItemError(e.id, err)
-				if c.first == "" {
-					c.first = msg
-				}
-				c.out = enc.AppendFailure(c.out, e.id, e.rows, e.cols, msg)
-				continue
-			}
-			c.ok++
-			c.out = enc.AppendOK(c.out, e.id, e.rows, e.cols, res, secs)
-		}
-		w.busy.Store(0)
-		done <- c
+		c.ok++
+		c.out = enc.AppendOK(c.out, e.id, e.rows, e.cols, res, secs)
 	}
+	w.busy.Store(0)
+	return kw
 }
 
 // compute runs the kernel on one entry, turning a panic into an error.

@@ -65,8 +65,10 @@ type Options struct {
 	// cuts nothing: the caller fits Outer and ReadAhead to the budget
 	// (plan.FitMemory).
 	Budget int64
-	// ReadAhead is how many slabs the in-process reader may fill beyond
-	// one per lane; 0 means 1, negative means none.
+	// ReadAhead is how many slabs may be filled beyond one per lane: with
+	// one lane a reader fills them ahead of it, with more each lane reads
+	// its own and the spares let a lane read on while its last slab waits
+	// to be written; 0 means 1, negative means none.
 	ReadAhead int
 	// SlabBytes is the target size of a chunk of small items; 0 means 512
 	// KiB. ChunkItems caps the items per chunk; 0 means 1024.
@@ -120,6 +122,9 @@ type Task struct {
 	// the task's items into place (one pread) when the file still starts
 	// with the bytes that hash to it, and through matio otherwise.
 	Head uint64 `json:"-"`
+	// Kept is inputs.File.Kept: an in-process reader reads a Direct task
+	// from it rather than opening Path again. Worker processes open Path.
+	Kept *inputs.Kept `json:"-"`
 }
 
 // expect returns the id and shape item First+n of the task must have.
