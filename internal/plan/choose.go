@@ -166,7 +166,7 @@ func (p Plan) Inner() int { return p.Phases[0].Inner }
 func Choose(m Machine, shapes []Shape, costs []Cost) Plan {
 	cores := max(m.Cores, 1)
 	items := expand(shapes, costs)
-	n := len(items)
+	n := items.count()
 	if n == 0 {
 		return Plan{Phases: []Phase{{Outer: 1, Inner: 1}}, Reasons: []string{"no items"}}
 	}
@@ -191,10 +191,12 @@ func Choose(m Machine, shapes []Shape, costs []Cost) Plan {
 				tailProcess := r > 1 && ti > 1 || r > 1 && !m.ThreadSafe
 				// Only when more threads really speed the tail items up
 				// (at least 5%): otherwise a tail phase buys nothing.
-				gain := items[n-r].cost.Inner(ti) < 0.95*items[n-r].cost.Inner(i)
+				last := items.at(n - r)
+				gain := last.Inner(ti) < 0.95*last.Inner(i)
 				if ti > i && gain && (!tailProcess || m.ProcessLanes) {
-					head := simulate(items[:n-r], o, i)
-					tail := simulate(items[n-r:], r, ti)
+					first, rest := items.split(n - r)
+					head := simulate(first, o, i)
+					tail := simulate(rest, r, ti)
 					// Only a tail that saves more than 0.5% is worth a
 					// second phase (tiny items gain nothing from threads).
 					if head+tail < 0.995*c.Seconds {
@@ -226,43 +228,107 @@ func Choose(m Machine, shapes []Shape, costs []Cost) Plan {
 	return p
 }
 
-type item struct{ cost Cost }
+// items is a batch's items, largest single-thread time first, as runs of
+// equal items (one per shape): 100,000 tiny matrices are one run, so that
+// planning them costs no more than planning one.
+type items []run
 
-// expand lists the items, largest single-thread time first.
-func expand(shapes []Shape, costs []Cost) []item {
-	var out []item
+type run struct {
+	cost Cost
+	n    int
+}
+
+// expand lists the items, largest single-thread time first (ties in the
+// shapes' order).
+func expand(shapes []Shape, costs []Cost) items {
+	out := make(items, 0, len(shapes))
 	for s, sh := range shapes {
-		for range sh.Count {
-			out = append(out, item{costs[s]})
+		if sh.Count > 0 {
+			out = append(out, run{costs[s], sh.Count})
 		}
 	}
 	sort.SliceStable(out, func(a, b int) bool { return out[a].cost.Seconds1 > out[b].cost.Seconds1 })
 	return out
 }
 
+// count is how many items there are.
+func (it items) count() int {
+	n := 0
+	for _, r := range it {
+		n += r.n
+	}
+	return n
+}
+
+// at is the cost of item k.
+func (it items) at(k int) Cost {
+	for _, r := range it {
+		if k < r.n {
+			return r.cost
+		}
+		k -= r.n
+	}
+	panic("plan: item index out of range")
+}
+
+// split cuts the items after the first k.
+func (it items) split(k int) (head, tail items) {
+	for j, r := range it {
+		if k <= 0 {
+			return head, append(tail, it[j:]...)
+		}
+		if r.n <= k {
+			head = append(head, r)
+			k -= r.n
+			continue
+		}
+		head = append(head, run{r.cost, k})
+		tail = append(append(tail, run{r.cost, r.n - k}), it[j+1:]...)
+		return head, tail
+	}
+	return head, tail
+}
+
 // simulate returns the makespan of items on o lanes of i threads: each
 // item, largest first, goes to the lane that frees first (LPT), and every
-// item is slowed by contention with the other lanes' items.
-func simulate(items []item, o, i int) float64 {
-	if len(items) == 0 {
+// item is slowed by contention with the other lanes' items. Equal items
+// are dealt a round at a time once every lane is within one item of the
+// others (each round then gives each lane one item, in the same order),
+// which is the same schedule item by item would give.
+func simulate(it items, o, i int) float64 {
+	n := it.count()
+	if n == 0 {
 		return 0
 	}
-	busy := min(o, len(items))
+	busy := min(o, n)
 	slow := 1 + Contention*float64(busy-1)
 	free := make([]float64, o)
-	for _, it := range items {
-		k := 0
-		for j := range free {
-			if free[j] < free[k] {
-				k = j
-			}
-		}
-		t := it.cost.Inner(i) * slow
-		if c := it.cost; c.Saturated > 0 && c.SaturatedAt > 0 {
+	for _, r := range it {
+		t := r.cost.Inner(i) * slow
+		if c := r.cost; c.Saturated > 0 && c.SaturatedAt > 0 {
 			// Measured: the shared bandwidth, not the generic contention.
-			t = max(it.cost.Inner(i), float64(busy)/float64(c.SaturatedAt)*c.Saturated)
+			t = max(r.cost.Inner(i), float64(busy)/float64(c.SaturatedAt)*c.Saturated)
 		}
-		free[k] += t
+		for left := r.n; left > 0; {
+			lo, hi := 0, 0
+			for j := range free {
+				if free[j] < free[lo] {
+					lo = j
+				}
+				if free[j] > free[hi] {
+					hi = j
+				}
+			}
+			if rounds := left / o; rounds > 0 && free[hi]-free[lo] <= t {
+				for j := range free {
+					free[j] += float64(rounds) * t
+				}
+				left -= rounds * o
+				continue
+			}
+			free[lo] += t
+			left--
+		}
 	}
 	end := 0.0
 	for _, f := range free {

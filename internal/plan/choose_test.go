@@ -1,6 +1,9 @@
 package plan
 
 import (
+	"math"
+	"math/rand/v2"
+	"sort"
 	"testing"
 
 	"github.com/blasbatch/blasbatch/threads"
@@ -170,5 +173,64 @@ func TestPlannerBandwidthSaturation(t *testing.T) {
 	c.Saturated = 0 // not measured: every core
 	if p := Choose(m, []Shape{{2000, 2000, 32}}, []Cost{c}); p.Outer() != 16 {
 		t.Fatalf("unmeasured: %v, want 16 × 1", p)
+	}
+}
+
+// BenchmarkChoose: the plan of 100,000 tiny items on 16 cores, which the
+// run makes before computing anything.
+func BenchmarkChoose(b *testing.B) {
+	m := Machine{Cores: 16, InnerThreads: true, ThreadSafe: true, ProcessLanes: true}
+	shapes := []Shape{{Rows: 16, Cols: 16, Count: 100000}, {Rows: 64, Cols: 64, Count: 3}}
+	costs := []Cost{{Seconds1: 1e-5, Parallel: 0.1}, {Seconds1: 1e-4, Parallel: 0.5}}
+	for b.Loop() {
+		Choose(m, shapes, costs)
+	}
+}
+
+// TestSimulateDealsLikeLPT: simulate, which deals runs of equal items a
+// round at a time, gives the makespan of dealing them one by one, each to
+// the lane that frees first, on random batches (and so does split).
+func TestSimulateDealsLikeLPT(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 13))
+	byItem := func(it items, o, i int) float64 {
+		n := it.count()
+		busy := min(o, n)
+		free := make([]float64, o)
+		for _, r := range it {
+			for range r.n {
+				k := 0
+				for j := range free {
+					if free[j] < free[k] {
+						k = j
+					}
+				}
+				free[k] += r.cost.Inner(i) * (1 + Contention*float64(busy-1))
+			}
+		}
+		end := 0.0
+		for _, f := range free {
+			end = max(end, f)
+		}
+		return end
+	}
+	for trial := range 500 {
+		var it items
+		for range 1 + rng.IntN(4) {
+			it = append(it, run{Cost{Seconds1: rng.Float64(), Parallel: rng.Float64()}, 1 + rng.IntN(40)})
+		}
+		sort.SliceStable(it, func(a, b int) bool { return it[a].cost.Seconds1 > it[b].cost.Seconds1 })
+		o, i := 1+rng.IntN(8), 1+rng.IntN(3)
+		got, want := simulate(it, o, i), byItem(it, o, i)
+		if math.Abs(got-want) > 1e-9*want {
+			t.Fatalf("trial %d, %d lanes × %d, runs %+v: simulate %v, item by item %v", trial, o, i, it, got, want)
+		}
+		k := rng.IntN(it.count() + 1)
+		head, tail := it.split(k)
+		if head.count() != k || tail.count() != it.count()-k {
+			t.Fatalf("trial %d: split(%d) of %d items: %d + %d", trial, k, it.count(), head.count(), tail.count())
+		}
+		if k < it.count() && tail.at(0) != it.at(k) {
+			t.Fatalf("trial %d: split(%d) starts the tail at %+v, item %d is %+v", trial, k, tail.at(0), k, it.at(k))
+		}
 	}
 }
