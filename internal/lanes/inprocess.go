@@ -360,8 +360,14 @@ func (r *reader) tooBig(id string, rows, cols int, need int64) bool {
 }
 
 func (r *reader) task(t *Task) {
-	if r.direct(t) {
+	done := r.direct(t)
+	if done == t.Count {
 		return
+	}
+	if done > 0 {
+		rest := *t
+		rest.First, rest.Count = t.First+done, t.Count-done
+		t = &rest
 	}
 	t.Kept.Close() // read by name from here on
 	f, err := matio.OpenWith(t.Path, r.read)

@@ -683,3 +683,63 @@ func TestDirectRead(t *testing.T) {
 		}
 	}
 }
+
+// TestDirectReadInPieces: a task of contiguous items larger than a slab is
+// read into place a chunk at a time, with the values matio gives; when the
+// file is cut short after the scan, the chunks it still holds whole are
+// computed, and the rest, read through matio, fail naming the file: every
+// item has exactly one record.
+func TestDirectReadInPieces(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "s.npy")
+	writeStack(t, p, 6, 4, 3, 78)
+	spec := lookup(t, "svdvals")
+	tasks, _ := scan(t, spec, p)
+	const slab = 2 * 4 * 3 * 8 // two items to a chunk
+	run := func(tasks []lanes.Task) (lanes.Counts, map[string]results.Record) {
+		var out lineWriter
+		c, err := lanes.Run(context.Background(), nil, lanes.Options{Kernel: spec, Out: &out, SlabBytes: slab}, tasks)
+		if err != nil || out.err() != nil {
+			t.Fatal(err, out.err())
+		}
+		got := records(t, out.bytes())
+		if c.OK+c.Failed != 6 || len(got) != 6 || strings.Count(string(out.bytes()), "\n") != 6 {
+			t.Fatalf("counts %+v, %d records in %d lines", c, len(got), strings.Count(string(out.bytes()), "\n"))
+		}
+		return c, got
+	}
+	plain := append([]lanes.Task(nil), tasks...)
+	plain[0].Head = 0 // never matches: read through matio
+	_, want := run(plain)
+	_, got := run(tasks)
+	for id, w := range want {
+		wv, _ := w.Floats("singular_values")
+		gv, _ := got[id].Floats("singular_values")
+		if fmt.Sprint(wv) != fmt.Sprint(gv) || !got[id].OK {
+			t.Fatalf("%s: read into place %v, through matio %v", id, gv, wv)
+		}
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(p, fi.Size()-2*4*3*8-4*3*8/2); err != nil { // in the middle of item 3
+		t.Fatal(err)
+	}
+	c, cut := run(tasks)
+	if c.OK != 2 {
+		t.Errorf("%d ok after the cut, want the first chunk's 2", c.OK)
+	}
+	for i := range 6 {
+		id := fmt.Sprintf("%s[%d]", p, i)
+		r := cut[id]
+		gv, _ := r.Floats("singular_values")
+		wv, _ := want[id].Floats("singular_values")
+		switch {
+		case i < 2 && (!r.OK || fmt.Sprint(gv) != fmt.Sprint(wv)):
+			t.Errorf("%s: %+v, want %+v", id, r, want[id])
+		case i >= 2 && (r.OK || !strings.Contains(r.Error, p)):
+			t.Errorf("%s: %+v, want a failure naming the file", id, r)
+		}
+	}
+}
