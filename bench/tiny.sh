@@ -31,12 +31,13 @@ echo "| workload | build | seconds | peak RSS MiB | bar |"
 echo "|---|---|---:|---:|---|"
 for w in "t4 100000 4×4 faster, < 128 MiB" "s256 1000 256×256 < 64 MiB"; do
   set -- $w; d=$1 n=$2 shape=$3; shift 3; bar="$*"
-  for b in $builds; do : >"$WORK/t.$(basename "$b")"; done
+  k=0; for b in $builds; do k=$((k+1)); : >"$WORK/t.$k"; done
   for r in $(seq "$ROUNDS"); do
-    for b in $builds; do one "$b" "$WORK/$d" "$n" >>"$WORK/t.$(basename "$b")"; done
+    k=0; for b in $builds; do k=$((k+1)); one "$b" "$WORK/$d" "$n" >>"$WORK/t.$k"; done
   done
+  k=0
   for b in $builds; do
-    s=$(cut -d' ' -f1 "$WORK/t.$(basename "$b")" | median); m=$(cut -d' ' -f2 "$WORK/t.$(basename "$b")" | sort -g | tail -1)
+    k=$((k+1)); s=$(cut -d' ' -f1 "$WORK/t.$k" | median); m=$(cut -d' ' -f2 "$WORK/t.$k" | sort -g | tail -1)
     awk -v w="$n files of $shape" -v b="$b" -v s="$s" -v m="$m" -v bar="$bar" 'BEGIN{printf "| %s | %s | %s | %.0f | %s |\n", w, b, s, m/1024, bar}'
   done
 done
