@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -63,26 +64,33 @@ func (h *headFile) ReadAt(p []byte, off int64) (int, error) {
 // way, which says why. The open is non-blocking, so a name swapped for a
 // named pipe since the listing cannot block it.
 //
-// With keep not nil, a file of one contiguous item no larger than keptBytes
-// stays open in keep instead of being closed: the reader takes it from there.
-func scanHead(path string, opt matio.Options, buf []byte, keep *Kept) (runs []Run, head uint64, ok bool) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
-	if err != nil {
-		return nil, 0, false
+// With kp not nil, a file of one contiguous item no larger than keptBytes
+// may stay open (kept, which the reader takes) instead of being closed, as
+// kp allows. When the process is out of descriptors (EMFILE, ENFILE) kp
+// closes what it keeps and keeps nothing more, and the open is tried again.
+func scanHead(path string, opt matio.Options, buf []byte, kp *keeper) (runs []Run, head uint64, kept *Kept, ok bool) {
+	open := func() (int, error) {
+		return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
 	}
-	kept := false
+	fd, err := open()
+	if (err == unix.EMFILE || err == unix.ENFILE) && kp.release() {
+		fd, err = open()
+	}
+	if err != nil {
+		return nil, 0, nil, false
+	}
 	defer func() {
-		if !kept {
+		if kept == nil {
 			unix.Close(fd)
 		}
 	}()
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, 0, false
+		return nil, 0, nil, false
 	}
 	n, err := unix.Pread(fd, buf[:min(int64(len(buf)), st.Size)], 0)
 	if err != nil {
-		return nil, 0, false
+		return nil, 0, nil, false
 	}
 	b := buf[:n]
 	if h, ok := matio.ParseHead(path, b, st.Size); ok {
@@ -92,13 +100,12 @@ func scanHead(path string, opt matio.Options, buf []byte, keep *Kept) (runs []Ru
 			head = HeadHash(b[:h.Offset])
 		}
 		runs = []Run{run}
-		kept = keep.hold(fd, runs, st.Size)
-		return runs, head, true
+		return runs, head, kp.hold(fd, runs, st.Size), true
 	}
 	h := &headFile{fd: fd, size: st.Size, head: b}
 	r, err := matio.NewReaderWith(h, st.Size, path, opt)
 	if err != nil {
-		return []Run{{ID0: matio.ErrorID(path, err), Count: 1, Err: err}}, 0, true
+		return []Run{{ID0: matio.ErrorID(path, err), Count: 1, Err: err}}, 0, nil, true
 	}
 	defer r.Close()
 	runs = scanReader(path, r)
@@ -106,14 +113,13 @@ func scanHead(path string, opt matio.Options, buf []byte, keep *Kept) (runs []Ru
 		if run.Direct {
 			b := make([]byte, run.Offset)
 			if _, err := h.ReadAt(b, 0); err != nil {
-				return nil, 0, false
+				return nil, 0, nil, false
 			}
 			head = HeadHash(b)
 			break
 		}
 	}
-	kept = keep.hold(fd, runs, st.Size)
-	return runs, head, true
+	return runs, head, kp.hold(fd, runs, st.Size), true
 }
 
 // keptBytes is the largest file the scan keeps open: the open and close
@@ -145,31 +151,81 @@ func (k *Kept) Close() {
 	}
 }
 
-func (k *Kept) open() bool { return k != nil && k.fd.Load() != 0 }
-
-// hold keeps fd, reporting whether it did: it does for a file of one
-// contiguous item (what a reader reads in one go, by one reader) no larger
-// than keptBytes.
-func (k *Kept) hold(fd int, runs []Run, size int64) bool {
-	if k == nil || len(runs) != 1 || !runs[0].Direct || runs[0].Count != 1 || size > keptBytes {
-		return false
-	}
-	k.fd.Store(int64(fd) + 1)
-	return true
+// keeper is one scan's allowance of files kept open (Options.KeepOpen).
+type keeper struct {
+	limit int64
+	n     atomic.Int64
+	mu    sync.Mutex
+	off   bool    // out of descriptors once: nothing more is kept
+	kept  []*Kept // what it keeps, to close when out of descriptors
 }
 
-// keepLimit is how many files Scan may keep open: no more than the
-// process's table of descriptors holds now, less 64 for everything else
-// (growing the table while threads share it waits for an RCU grace period,
-// milliseconds each time: package blas grows it to 4096 at load), a
-// quarter of the descriptors the process may open, and 4096. Where the
-// table's size is unknown (no /proc), none.
+func newKeeper() *keeper { return &keeper{limit: int64(keepLimit())} }
+
+// hold keeps fd for the reader and returns it as a Kept, or returns nil
+// (the caller closes fd): it keeps a file of one contiguous item (what one
+// reader reads in one go) no larger than keptBytes, within the limit.
+func (kp *keeper) hold(fd int, runs []Run, size int64) *Kept {
+	if kp == nil || len(runs) != 1 || !runs[0].Direct || runs[0].Count != 1 || size > keptBytes {
+		return nil
+	}
+	if kp.n.Add(1) > kp.limit {
+		kp.n.Add(-1)
+		return nil
+	}
+	kp.mu.Lock()
+	defer kp.mu.Unlock()
+	if kp.off {
+		return nil
+	}
+	k := new(Kept)
+	k.fd.Store(int64(fd) + 1)
+	kp.kept = append(kp.kept, k)
+	return k
+}
+
+// release closes every file kp keeps that no reader took, and keeps none
+// from now on; it reports whether it closed any (so that an open that found
+// the process out of descriptors is worth trying again).
+func (kp *keeper) release() bool {
+	if kp == nil {
+		return false
+	}
+	kp.mu.Lock()
+	defer kp.mu.Unlock()
+	kp.off = true
+	closed := false
+	for _, k := range kp.kept {
+		if fd, ok := k.Take(); ok {
+			unix.Close(fd)
+			closed = true
+		}
+	}
+	kp.kept = nil
+	return closed
+}
+
+// keepLimit is how many files a scan may keep open: a quarter of the
+// descriptors the process may still open (so that other runs in the
+// process, and every read, still have some), no more than the table of
+// descriptors holds now less those open and 64 (growing the table while
+// threads share it waits for an RCU grace period, milliseconds each time:
+// package blas grows it to 4096 at load), and 4096. Where the open
+// descriptors or the table's size are unknown (no /proc), none.
 func keepLimit() int {
 	var l unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &l) != nil {
 		return 0
 	}
-	return max(0, min(int(min(l.Cur/4, 4096)), fdTableSize()-64))
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return 0
+	}
+	open := uint64(len(fds))
+	if l.Cur <= open {
+		return 0
+	}
+	return max(0, min(int(min((l.Cur-open)/4, 4096)), fdTableSize()-int(open)-64))
 }
 
 // fdTableSize is the size of the process's table of file descriptors

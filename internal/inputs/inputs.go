@@ -319,11 +319,10 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 		return Set{}, err
 	}
 	files := make([]File, len(paths))
-	keep := 0
+	var kp *keeper
 	if opt.KeepOpen {
-		keep = keepLimit()
+		kp = newKeeper()
 	}
-	var kept atomic.Int64
 	// Workers take the next file by counting, not from a channel: a
 	// handoff per file costs as much as a small file's scan.
 	var next atomic.Int64
@@ -352,16 +351,8 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 					// A regular file: its headers from its first bytes,
 					// with the fewest system calls (a raw .f64 needs its
 					// .shape sidecar, which only OpenWith reads).
-					var k *Kept
-					if kept.Load() < int64(keep) {
-						k = new(Kept)
-					}
-					if runs, head, ok := scanHead(f.Path, opt.Read, buf, k); ok {
-						f.Runs, f.Head = runs, head
-						if k.open() {
-							f.Kept = k
-							kept.Add(1)
-						}
+					if runs, head, kept, ok := scanHead(f.Path, opt.Read, buf, kp); ok {
+						f.Runs, f.Head, f.Kept = runs, head, kept
 						break
 					}
 					f.Runs = scanFile(paths[i], opt.Read)

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -307,8 +308,7 @@ func TestScanHeadAgrees(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name())
-		var k Kept
-		fast, head, ok := scanHead(p, matio.Options{}, buf, &k)
+		fast, head, k, ok := scanHead(p, matio.Options{}, buf, &keeper{limit: 1 << 20})
 		if !ok {
 			t.Fatalf("%s: scanHead declined a regular file", p)
 		}
@@ -370,14 +370,7 @@ func TestKeptIsTheFileScanned(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "a.npy"), one)
 	writeFile(t, filepath.Join(dir, "b.npy"), one)
 	writeFile(t, filepath.Join(dir, "stack.npy"), npyBytes(t, 3, 4, 3, 2))
-	// The scan keeps no more files open than the descriptor table holds
-	// already (package blas grows it at load; this test does not link it).
-	if null, err := os.Open(os.DevNull); err == nil {
-		if high, err := unix.FcntlInt(null.Fd(), unix.F_DUPFD_CLOEXEC, 200); err == nil {
-			unix.Close(high)
-		}
-		null.Close()
-	}
+	growTable(t, 200)
 	if keepLimit() < 2 {
 		t.Fatalf("keepLimit %d after growing the descriptor table", keepLimit())
 	}
@@ -444,4 +437,128 @@ func TestParseFDSize(t *testing.T) {
 			t.Errorf("parseFDSize(%q) = %d, want %d", c.in, got, c.want)
 		}
 	}
+}
+
+// lowerFileLimit sets the soft limit on open files to what is open now
+// plus spare, until the test ends.
+func lowerFileLimit(t *testing.T, spare uint64) {
+	t.Helper()
+	var old unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &old); err != nil {
+		t.Fatal(err)
+	}
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	low := old
+	low.Cur = uint64(len(fds)) + spare
+	if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &low); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { unix.Setrlimit(unix.RLIMIT_NOFILE, &old) })
+}
+
+// TestKeepingNeverStarves: files are kept open only within what the
+// process may still open — four scans at once, with 240 descriptors to
+// spare, scan all of 600 files each and leave descriptors for the reads —
+// and a scan that finds the process out of descriptors anyway (allowed to
+// keep without limit) closes what it keeps, keeps nothing more, and still
+// scans every file.
+func TestKeepingNeverStarves(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 600 {
+		writeFile(t, filepath.Join(dir, fmt.Sprintf("m%03d.npy", i)), npyBytes(t, uint64(i), 2, 2))
+	}
+	paths, ids, _ := Expand([]string{dir}, Options{})
+	check := func(t *testing.T, set Set) int {
+		t.Helper()
+		kept := 0
+		for _, f := range set.Files {
+			for _, r := range f.Runs {
+				if r.Err != nil {
+					t.Fatalf("%s: %v", f.Path, r.Err)
+				}
+			}
+			if f.Kept != nil {
+				kept++
+			}
+		}
+		return kept
+	}
+	t.Run("four scans", func(t *testing.T) {
+		growTable(t, 1000)
+		lowerFileLimit(t, 240)
+		sets := make([]Set, 4)
+		var wg sync.WaitGroup
+		for i := range sets {
+			wg.Go(func() {
+				var err error
+				sets[i], err = Scan(context.Background(), paths, ids, false, Options{KeepOpen: true})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		kept := 0
+		for _, s := range sets {
+			kept += check(t, s)
+			defer s.Close()
+		}
+		if kept == 0 || kept > 240*3/4 {
+			t.Errorf("%d files kept open of 240 descriptors to spare", kept)
+		}
+		var spare []*os.File
+		for range 240 - kept - 16 {
+			f, err := os.Open(paths[0])
+			if err != nil {
+				t.Fatalf("after keeping %d files, opening another: %v", kept, err)
+			}
+			spare = append(spare, f)
+		}
+		for _, f := range spare {
+			f.Close()
+		}
+	})
+	t.Run("out of descriptors", func(t *testing.T) {
+		lowerFileLimit(t, 100)
+		kp := &keeper{limit: 1 << 20}
+		buf := make([]byte, headBytes)
+		kept := 0
+		var held []*Kept
+		for _, p := range paths {
+			runs, _, k, ok := scanHead(p, matio.Options{}, buf, kp)
+			if !ok || len(runs) != 1 || runs[0].Err != nil {
+				t.Fatalf("%s: scanHead %v %+v", p, ok, runs)
+			}
+			if k != nil {
+				kept++
+				held = append(held, k)
+			}
+		}
+		if !kp.off || kept >= len(paths) {
+			t.Errorf("kept %d of %d files with 100 descriptors to spare, and never ran out", kept, len(paths))
+		}
+		for _, k := range held {
+			k.Close()
+		}
+	})
+}
+
+// growTable grows the process's table of descriptors past n: the scan
+// keeps no more files open than the table holds already (package blas
+// grows it at load; these tests do not link it).
+func growTable(t *testing.T, n int) {
+	t.Helper()
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer null.Close()
+	high, err := unix.FcntlInt(null.Fd(), unix.F_DUPFD_CLOEXEC, n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	unix.Close(high)
 }
