@@ -57,7 +57,7 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary line")
 	fs.BoolVar(&f.progress, "progress", false, "show the progress bar even when standard error is not a terminal")
 	fs.BoolVar(&f.noPin, "no-pin", false, "do not pin outer workers to their own CPUs")
-	fs.IntVar(&f.readAhead, "readahead", 1, "chunks of decoded input read ahead of the workers (bounds memory)")
+	fs.IntVar(&f.readAhead, "readahead", 1, "spare chunks of decoded input: read ahead of a single worker, or read into by a worker while its last chunk is written (bounds memory)")
 	fs.BoolVar(&f.isolate, "isolate", false, "run every lane as a separate worker process, even for N × 1 splits, so a crash inside native code loses only the item it held")
 	fs.BoolVar(&f.verbose, "v", false, "print the plan and its reasons, and the details behind warnings (a dead lane's standard error, a kernel panic's stack), to standard error")
 	f.plan.register(fs)
