@@ -278,7 +278,7 @@ func statAll(dir string, entries []fs.DirEntry) []stat {
 			out[k] = stat{p, fi, err}
 		}
 	}
-	workers := min(runtime.GOMAXPROCS(0), len(entries)/256)
+	workers := min(runtime.GOMAXPROCS(0), runtime.NumCPU(), len(entries)/256)
 	if workers < 2 {
 		for k := range entries {
 			one(k)
@@ -327,7 +327,7 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 	// handoff per file costs as much as a small file's scan.
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), max(1, len(paths))) {
+	for range min(runtime.GOMAXPROCS(0), runtime.NumCPU(), max(1, len(paths))) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
