@@ -153,24 +153,22 @@ func (k *Kept) Close() {
 
 // keeper is one scan's allowance of files kept open (Options.KeepOpen).
 type keeper struct {
-	limit int64
-	n     atomic.Int64
+	below int // keeps only descriptors numbered below this
 	mu    sync.Mutex
 	off   bool    // out of descriptors once: nothing more is kept
 	kept  []*Kept // what it keeps, to close when out of descriptors
 }
 
-func newKeeper() *keeper { return &keeper{limit: int64(keepLimit())} }
+func newKeeper() *keeper { return &keeper{below: keepBelow()} }
 
 // hold keeps fd for the reader and returns it as a Kept, or returns nil
 // (the caller closes fd): it keeps a file of one contiguous item (what one
-// reader reads in one go) no larger than keptBytes, within the limit.
+// reader reads in one go) no larger than keptBytes, when fd is numbered
+// below kp's bound. Linux gives each open the lowest free number, so the
+// bound holds every scan of the process (and everything else it has open)
+// to a share of the descriptors together.
 func (kp *keeper) hold(fd int, runs []Run, size int64) *Kept {
-	if kp == nil || len(runs) != 1 || !runs[0].Direct || runs[0].Count != 1 || size > keptBytes {
-		return nil
-	}
-	if kp.n.Add(1) > kp.limit {
-		kp.n.Add(-1)
+	if kp == nil || fd >= kp.below || len(runs) != 1 || !runs[0].Direct || runs[0].Count != 1 || size > keptBytes {
 		return nil
 	}
 	kp.mu.Lock()
@@ -205,27 +203,18 @@ func (kp *keeper) release() bool {
 	return closed
 }
 
-// keepLimit is how many files a scan may keep open: a quarter of the
-// descriptors the process may still open (so that other runs in the
-// process, and every read, still have some), no more than the table of
-// descriptors holds now less those open and 64 (growing the table while
-// threads share it waits for an RCU grace period, milliseconds each time:
-// package blas grows it to 4096 at load), and 4096. Where the open
-// descriptors or the table's size are unknown (no /proc), none.
-func keepLimit() int {
+// keepBelow bounds the descriptors a scan keeps open: three quarters of
+// the process's limit on open files, so that a quarter stays free for its
+// reads and whatever else it does, and the size of its table of
+// descriptors now, less 64 (growing the table while threads share it waits
+// for an RCU grace period, milliseconds each time: package blas grows it to
+// 4096 at load). 0 (none kept) where the table's size is unknown (no /proc).
+func keepBelow() int {
 	var l unix.Rlimit
 	if unix.Getrlimit(unix.RLIMIT_NOFILE, &l) != nil {
 		return 0
 	}
-	fds, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return 0
-	}
-	open := uint64(len(fds))
-	if l.Cur <= open {
-		return 0
-	}
-	return max(0, min(int(min((l.Cur-open)/4, 4096)), fdTableSize()-int(open)-64))
+	return max(0, min(int(min(l.Cur-l.Cur/4, 1<<20)), fdTableSize()-64))
 }
 
 // fdTableSize is the size of the process's table of file descriptors

@@ -308,7 +308,7 @@ func TestScanHeadAgrees(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name())
-		fast, head, k, ok := scanHead(p, matio.Options{}, buf, &keeper{limit: 1 << 20})
+		fast, head, k, ok := scanHead(p, matio.Options{}, buf, &keeper{below: 1 << 20})
 		if !ok {
 			t.Fatalf("%s: scanHead declined a regular file", p)
 		}
@@ -371,8 +371,8 @@ func TestKeptIsTheFileScanned(t *testing.T) {
 	writeFile(t, filepath.Join(dir, "b.npy"), one)
 	writeFile(t, filepath.Join(dir, "stack.npy"), npyBytes(t, 3, 4, 3, 2))
 	growTable(t, 200)
-	if keepLimit() < 2 {
-		t.Fatalf("keepLimit %d after growing the descriptor table", keepLimit())
+	if keepBelow() < 100 {
+		t.Fatalf("keepBelow %d after growing the descriptor table", keepBelow())
 	}
 	paths, ids, _ := Expand([]string{dir}, Options{})
 	set, err := Scan(context.Background(), paths, ids, false, Options{KeepOpen: true})
@@ -460,8 +460,8 @@ func lowerFileLimit(t *testing.T, spare uint64) {
 }
 
 // TestKeepingNeverStarves: files are kept open only within what the
-// process may still open — four scans at once, with 240 descriptors to
-// spare, scan all of 600 files each and leave descriptors for the reads —
+// process may open — four scans at once, with 240 descriptors to spare,
+// scan all of 600 files each and leave a quarter of the limit free —
 // and a scan that finds the process out of descriptors anyway (allowed to
 // keep without limit) closes what it keeps, keeps nothing more, and still
 // scans every file.
@@ -506,11 +506,14 @@ func TestKeepingNeverStarves(t *testing.T) {
 			kept += check(t, s)
 			defer s.Close()
 		}
-		if kept == 0 || kept > 240*3/4 {
-			t.Errorf("%d files kept open of 240 descriptors to spare", kept)
+		var l unix.Rlimit
+		unix.Getrlimit(unix.RLIMIT_NOFILE, &l)
+		if kept == 0 || kept > int(l.Cur*3/4) {
+			t.Errorf("%d files kept open under a limit of %d", kept, l.Cur)
 		}
+		// A quarter of the limit is still free for the reads.
 		var spare []*os.File
-		for range 240 - kept - 16 {
+		for range l.Cur / 4 {
 			f, err := os.Open(paths[0])
 			if err != nil {
 				t.Fatalf("after keeping %d files, opening another: %v", kept, err)
@@ -523,7 +526,7 @@ func TestKeepingNeverStarves(t *testing.T) {
 	})
 	t.Run("out of descriptors", func(t *testing.T) {
 		lowerFileLimit(t, 100)
-		kp := &keeper{limit: 1 << 20}
+		kp := &keeper{below: 1 << 20}
 		buf := make([]byte, headBytes)
 		kept := 0
 		var held []*Kept
