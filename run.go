@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -561,8 +562,8 @@ type badItem struct {
 // same-shaped readable items of a file, largest items first — and lists
 // the items the scan found bad.
 func (r *run) tasks() ([]lanes.Task, []badItem) {
-	var tasks []lanes.Task
-	var costs []float64
+	tasks := make([]lanes.Task, 0, len(r.set.Files))
+	costs := make([]float64, 0, len(r.set.Files))
 	var bad []badItem
 	for fi := range r.set.Files {
 		f := &r.set.Files[fi]
@@ -634,6 +635,9 @@ func splitTasks(tasks []lanes.Task, n int) []lanes.Task {
 		total += t.Count
 	}
 	size := min(1024, max(1, total/(4*max(n, 1))))
+	if !slices.ContainsFunc(tasks, func(t lanes.Task) bool { return t.Count > size }) {
+		return tasks // 100,000 small files: no second copy of their tasks
+	}
 	out := make([]lanes.Task, 0, len(tasks))
 	for _, t := range tasks {
 		for first, left := t.First, t.Count; left > 0; {

@@ -4,6 +4,9 @@ package inputs
 
 import (
 	"hash/fnv"
+	"os"
+
+	"github.com/blasbatch/blasbatch/internal/safefile"
 
 	"github.com/blasbatch/blasbatch/matio"
 )
@@ -25,6 +28,16 @@ func (k *Kept) Take() (int, bool) { return -1, false }
 func (k *Kept) Close() {}
 
 type keeper struct{}
+
+// statOf stats p, following links, keeping only what Expand needs.
+func statOf(p string) stat {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return stat{path: p, err: err}
+	}
+	id, ok := safefile.IdentityOf(fi)
+	return stat{path: p, mode: fi.Mode(), id: id, idOK: ok}
+}
 
 func newKeeper() *keeper { return nil }
 

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"hash/fnv"
 	"io"
+	"io/fs"
 	"os"
 	"strconv"
 	"sync"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/blasbatch/blasbatch/internal/safefile"
 	"github.com/blasbatch/blasbatch/matio"
 )
 
@@ -149,6 +151,32 @@ func (k *Kept) Close() {
 	if fd, ok := k.Take(); ok {
 		unix.Close(fd)
 	}
+}
+
+// statOf stats p, following links, keeping only what Expand needs (no
+// fs.FileInfo is made: a directory of 100,000 files would make 100,000).
+func statOf(p string) stat {
+	var st unix.Stat_t
+	if err := unix.Stat(p, &st); err != nil {
+		return stat{path: p, err: &fs.PathError{Op: "stat", Path: p, Err: err}}
+	}
+	var mode fs.FileMode
+	switch st.Mode & unix.S_IFMT {
+	case unix.S_IFREG:
+	case unix.S_IFDIR:
+		mode = fs.ModeDir
+	case unix.S_IFIFO:
+		mode = fs.ModeNamedPipe
+	case unix.S_IFSOCK:
+		mode = fs.ModeSocket
+	case unix.S_IFCHR:
+		mode = fs.ModeDevice | fs.ModeCharDevice
+	case unix.S_IFBLK:
+		mode = fs.ModeDevice
+	default:
+		mode = fs.ModeIrregular
+	}
+	return stat{path: p, mode: mode, id: safefile.ID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)}, idOK: true}
 }
 
 // keeper is one scan's allowance of files kept open (Options.KeepOpen).

@@ -171,78 +171,78 @@ func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warn
 	seen := map[safefile.ID]string{}
 	dups := 0
 	var dupEx string
-	add := func(p string, fi fs.FileInfo) {
+	add := func(p string, st stat) {
 		var id safefile.ID
-		if fi != nil && fi.Mode().IsRegular() {
-			var ok bool
-			if id, ok = safefile.IdentityOf(fi); ok {
-				if first, dup := seen[id]; dup {
-					dups++
-					if dupEx == "" {
-						dupEx = fmt.Sprintf("%s is %s", Quote(p), Quote(first))
-					}
-					return
+		if st.err == nil && st.mode.IsRegular() && st.idOK {
+			id = st.id
+			if first, dup := seen[id]; dup {
+				dups++
+				if dupEx == "" {
+					dupEx = fmt.Sprintf("%s is %s", Quote(p), Quote(first))
 				}
-				seen[id] = p
+				return
 			}
+			seen[id] = p
 		}
 		paths = append(paths, p)
 		ids = append(ids, id)
 	}
+	missing := stat{err: fs.ErrNotExist}
 	skipped := map[string]int{}
 	var inside []safefile.ID // the directories being listed, outermost first
-	var walk func(dir string, dfi fs.FileInfo)
-	walk = func(dir string, dfi fs.FileInfo) {
+	var walk func(dir string, dst stat)
+	walk = func(dir string, dst stat) {
 		// A link back to a directory being listed (d/loop -> ..) would
 		// list it again, a level deeper each time, until the system
 		// refuses the path (ELOOP): its files are listed already.
-		if id, ok := safefile.IdentityOf(dfi); ok {
-			if slices.Contains(inside, id) {
+		if dst.idOK {
+			if slices.Contains(inside, dst.id) {
 				return
 			}
-			inside = append(inside, id)
+			inside = append(inside, dst.id)
 			defer func() { inside = inside[:len(inside)-1] }()
 		}
-		entries, err := os.ReadDir(dir)
+		entries, err := readNames(dir)
 		if err != nil {
-			add(dir, nil) // fails on opening, naming the directory
+			add(dir, missing) // fails on opening, naming the directory
 			return
 		}
+		paths = slices.Grow(paths, len(entries))
+		ids = slices.Grow(ids, len(entries))
 		stats := statAll(dir, entries)
-		for k, e := range entries {
-			name := e.Name()
+		for k, name := range entries {
 			if strings.HasPrefix(name, ".") {
 				continue
 			}
-			p, fi, err := stats[k].path, stats[k].fi, stats[k].err
-			if err != nil {
+			st := stats[k]
+			if st.err != nil {
 				if opt.AnyFile || matio.Listed(name) {
-					add(p, nil) // a dangling link: its item says so
+					add(st.path, missing) // a dangling link: its item says so
 				}
 				continue
 			}
 			switch {
-			case fi.IsDir():
+			case st.mode.IsDir():
 				if opt.Recursive {
-					walk(p, fi)
+					walk(st.path, st)
 				}
 			case !opt.AnyFile && !matio.Listed(name):
-			case !fi.Mode().IsRegular():
+			case !st.mode.IsRegular():
 				skipped[dir]++
 			default:
-				add(p, fi)
+				add(st.path, st)
 			}
 		}
 	}
 	for _, arg := range args {
-		fi, err := os.Stat(arg)
+		st := statOf(arg)
 		switch {
-		case err == nil && fi.IsDir():
-			walk(arg, fi)
-		case err == nil:
-			add(arg, fi)
+		case st.err == nil && st.mode.IsDir():
+			walk(arg, st)
+		case st.err == nil:
+			add(arg, st)
 		default:
-			add(arg, nil)
+			add(arg, missing)
 		}
 	}
 	if dups > 0 {
@@ -259,23 +259,37 @@ func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warn
 	return paths, ids, warnings
 }
 
-// stat is what os.Stat said of one directory entry (links followed).
+// stat is what os.Stat said of a path (links followed): only what Expand
+// needs, so that 100,000 entries do not hold 100,000 fs.FileInfo.
 type stat struct {
 	path string
-	fi   fs.FileInfo
+	mode fs.FileMode
+	id   safefile.ID
+	idOK bool
 	err  error
+}
+
+// readNames lists the names in dir, sorted (what os.ReadDir lists, without
+// a DirEntry for each: every entry is stat'ed anyway).
+func readNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	slices.Sort(names)
+	return names, err
 }
 
 // statAll stats the entries of dir not starting with ".", in order; a
 // large directory on as many goroutines as Go may run at once (each stat
 // is a system call that walks the path).
-func statAll(dir string, entries []fs.DirEntry) []stat {
+func statAll(dir string, entries []string) []stat {
 	out := make([]stat, len(entries))
 	one := func(k int) {
-		if name := entries[k].Name(); !strings.HasPrefix(name, ".") {
-			p := filepath.Join(dir, name)
-			fi, err := os.Stat(p)
-			out[k] = stat{p, fi, err}
+		if name := entries[k]; !strings.HasPrefix(name, ".") {
+			out[k] = statOf(filepath.Join(dir, name))
 		}
 	}
 	workers := min(runtime.GOMAXPROCS(0), runtime.NumCPU(), len(entries)/256)
@@ -439,9 +453,9 @@ func (s *Set) checkIDs() {
 	type stack struct {
 		file, count int
 	}
-	single := map[string]int{}   // the id of every 1-item run → the file that has it first
-	stacks := map[string]stack{} // a kept stack's prefix → its file and count
-	low := map[string][2]int{}   // prefix P → least i and its file, of kept 1-item ids P[i]
+	single := make(map[string]int, len(s.Files)) // the id of every 1-item run → the file that has it first
+	stacks := map[string]stack{}                 // a kept stack's prefix → its file and count
+	low := map[string][2]int{}                   // prefix P → least i and its file, of kept 1-item ids P[i]
 	type clash struct{ file, run, other int }
 	var clashes []clash
 	for fi := range s.Files {
