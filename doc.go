@@ -20,9 +20,10 @@
 // the first is computed (internal/inputs); the planner chooses the split
 // and its phases (internal/plan); each phase runs on lanes — goroutines of
 // this process, or worker processes of the same program (internal/lanes) —
-// where a reader decodes items ahead of the workers into bounded slabs;
-// each item goes through the kernel ([kernels.Worker]); its record (package
-// results) goes to the results file as its chunk finishes.
+// which read their items into bounded slabs (each lane its own; a lone lane
+// has a reader ahead of it), a small file through the descriptor the scan
+// opened; each item goes through the kernel ([kernels.Worker]); its record
+// (package results) goes to the results file as its chunk finishes.
 //
 // Nothing is lost: the results file is locked for the run, validated before
 // a byte of it changes, and written a chunk of whole records at a time;
@@ -32,4 +33,10 @@
 //
 // A kernel of the caller's own is a [kernels.Spec]; to run it on worker
 // processes the program's main must call [LaneMain] with it first.
+//
+// In-process lanes are goroutines locked to their threads that spend their
+// time in C calls, each holding one of Go's Ps; a program that leaves
+// GOMAXPROCS at its default gains from one more (runtime.GOMAXPROCS(n+1),
+// as the blasbatch command does): with every P in a C call the runtime
+// takes each back and wakes a thread on every call longer than 20 µs.
 package blasbatch
