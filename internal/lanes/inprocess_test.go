@@ -661,13 +661,7 @@ func TestDirectRead(t *testing.T) {
 	if len(got) != 5 || len(want) != 5 {
 		t.Fatalf("%d and %d records", len(got), len(want))
 	}
-	for id, w := range want {
-		wv, _ := w.Floats("singular_values")
-		gv, _ := got[id].Floats("singular_values")
-		if fmt.Sprint(wv) != fmt.Sprint(gv) || !got[id].OK {
-			t.Fatalf("%s: read into place %v, through matio %v", id, gv, wv)
-		}
-	}
+	sameAsMatio(t, want, got)
 	// The same size, another shape in the header: not the scanned file.
 	b, _ := os.ReadFile(p)
 	copy(b, bytes.Replace(b[:128], []byte("(5, 4, 3)"), []byte("(5, 3, 4)"), 1))
@@ -712,13 +706,7 @@ func TestDirectReadInPieces(t *testing.T) {
 	plain[0].Head = 0 // never matches: read through matio
 	_, want := run(plain)
 	_, got := run(tasks)
-	for id, w := range want {
-		wv, _ := w.Floats("singular_values")
-		gv, _ := got[id].Floats("singular_values")
-		if fmt.Sprint(wv) != fmt.Sprint(gv) || !got[id].OK {
-			t.Fatalf("%s: read into place %v, through matio %v", id, gv, wv)
-		}
-	}
+	sameAsMatio(t, want, got)
 	fi, err := os.Stat(p)
 	if err != nil {
 		t.Fatal(err)
@@ -740,6 +728,19 @@ func TestDirectReadInPieces(t *testing.T) {
 			t.Errorf("%s: %+v, want %+v", id, r, want[id])
 		case i >= 2 && (r.OK || !strings.Contains(r.Error, p)):
 			t.Errorf("%s: %+v, want a failure naming the file", id, r)
+		}
+	}
+}
+
+// sameAsMatio fails unless every record read into place (got) is ok with
+// the singular values of the one read through matio (want).
+func sameAsMatio(t *testing.T, want, got map[string]results.Record) {
+	t.Helper()
+	for id, w := range want {
+		wv, _ := w.Floats("singular_values")
+		gv, _ := got[id].Floats("singular_values")
+		if fmt.Sprint(wv) != fmt.Sprint(gv) || !got[id].OK {
+			t.Fatalf("%s: read into place %v, through matio %v", id, gv, wv)
 		}
 	}
 }
