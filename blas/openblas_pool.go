@@ -36,27 +36,28 @@ static int bb_pool_find(void) {
 }
 
 // bb_reserve_descriptors grows the process's table of file descriptors to
-// 4096 entries while the process has one thread: Linux grows it on demand,
-// and while threads share it each growth waits for an RCU grace period
-// (milliseconds), which a scan that keeps thousands of small files open
-// would pay at 256, 512, 1024 and 2048 open files. The soft limit on open
-// files is raised for the moment if it is lower (the Go runtime raises it
-// to the hard limit anyway) and put back.
+// 4096 entries (or the hard limit on open files, if lower) while the
+// process has one thread: Linux grows it on demand, and while threads share
+// it each growth waits for an RCU grace period (milliseconds), which a scan
+// that keeps thousands of small files open would pay at 256, 512, 1024 and
+// 2048 open files. The soft limit is raised for the moment if it is lower
+// (the Go runtime raises it to the hard limit anyway) and put back.
 static void bb_reserve_descriptors(void) {
 	struct rlimit l;
-	if (getrlimit(RLIMIT_NOFILE, &l) != 0 || l.rlim_max < 4096) return;
-	rlim_t cur = l.rlim_cur;
-	if (cur < 4096) {
-		l.rlim_cur = 4096;
+	if (getrlimit(RLIMIT_NOFILE, &l) != 0) return;
+	rlim_t want = l.rlim_max < 4096 ? l.rlim_max : 4096, cur = l.rlim_cur;
+	if (want < 128) return;
+	if (cur < want) {
+		l.rlim_cur = want;
 		if (setrlimit(RLIMIT_NOFILE, &l) != 0) return;
 	}
 	int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (fd >= 0) {
-		int high = fcntl(fd, F_DUPFD_CLOEXEC, 4095);
+		int high = fcntl(fd, F_DUPFD_CLOEXEC, (int)want - 1);
 		if (high >= 0) close(high);
 		close(fd);
 	}
-	if (cur < 4096) {
+	if (cur < want) {
 		l.rlim_cur = cur;
 		setrlimit(RLIMIT_NOFILE, &l);
 	}
