@@ -1,12 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -118,6 +120,52 @@ func TestSummaryLine(t *testing.T) {
 			if err != nil && !strings.Contains(got, "recorded in r.jsonl") {
 				t.Errorf("%+v: %q does not name the results file", c.sum, got)
 			}
+		}
+	}
+}
+
+// TestSpareP: the command gives Go one P more than its default unless
+// GOMAXPROCS is set to a number the runtime takes; what env reports is
+// what the process runs with.
+func TestSpareP(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gomaxprocs := func(value string, set bool) int {
+		t.Helper()
+		cmd := exec.Command(exe, "env", "-json")
+		cmd.Env = []string{mainEnv + "=1"}
+		for _, kv := range os.Environ() {
+			if !strings.HasPrefix(kv, "GOMAXPROCS=") {
+				cmd.Env = append(cmd.Env, kv)
+			}
+		}
+		if set {
+			cmd.Env = append(cmd.Env, "GOMAXPROCS="+value)
+		}
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("GOMAXPROCS=%q: %v", value, err)
+		}
+		var r struct{ GOMAXPROCS int }
+		if err := json.Unmarshal(out, &r); err != nil {
+			t.Fatalf("GOMAXPROCS=%q: %v in %s", value, err, out)
+		}
+		return r.GOMAXPROCS
+	}
+	unset := gomaxprocs("", false)
+	if unset < 2 {
+		t.Errorf("GOMAXPROCS unset: %d, want Go's default + 1", unset)
+	}
+	for _, v := range []string{"", "abc", "0", "-3"} {
+		if got := gomaxprocs(v, true); got != unset {
+			t.Errorf("GOMAXPROCS=%q (ignored by Go): %d, want %d as when unset", v, got, unset)
+		}
+	}
+	for _, v := range []int{1, 5} {
+		if got := gomaxprocs(strconv.Itoa(v), true); got != v {
+			t.Errorf("GOMAXPROCS=%d: the command runs with %d", v, got)
 		}
 	}
 }

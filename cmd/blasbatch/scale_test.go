@@ -24,6 +24,7 @@ const mainEnv = "BLASBATCH_TEST_MAIN"
 func TestMain(m *testing.M) {
 	blasbatch.LaneMain()
 	if os.Getenv(mainEnv) == "1" {
+		spareP()
 		os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	code := m.Run()
