@@ -3,7 +3,6 @@
 package inputs
 
 import (
-	"hash/fnv"
 	"os"
 
 	"github.com/blasbatch/blasbatch/internal/safefile"
@@ -40,10 +39,3 @@ func statOf(p string) stat {
 }
 
 func newKeeper() *keeper { return nil }
-
-// HeadHash is the hash File.Head holds of a file's first bytes.
-func HeadHash(b []byte) uint64 {
-	f := fnv.New64a()
-	f.Write(b)
-	return f.Sum64()
-}

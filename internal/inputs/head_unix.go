@@ -4,7 +4,6 @@ package inputs
 
 import (
 	"bytes"
-	"hash/fnv"
 	"io"
 	"io/fs"
 	"os"
@@ -267,11 +266,4 @@ func parseFDSize(status []byte) int {
 		}
 	}
 	return 0
-}
-
-// HeadHash is the hash File.Head holds of a file's first bytes.
-func HeadHash(b []byte) uint64 {
-	f := fnv.New64a()
-	f.Write(b)
-	return f.Sum64()
 }

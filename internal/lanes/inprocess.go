@@ -130,9 +130,10 @@ func runInProcess(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 	own := outer > 1
 	readerDone := make(chan struct{})
 	var next atomic.Int64
-	newReader := func(emit func(*chunk)) reader {
-		return reader{ctx: stop, free: free, todo: todo, emit: emit, slabFloats: max(1, slabBytes/8), chunkItems: chunkItems,
+	read := func(emit func(*chunk)) {
+		r := reader{ctx: stop, free: free, emit: emit, slabFloats: max(1, slabBytes/8), chunkItems: chunkItems,
 			budget: opt.Budget, spec: opt.Kernel, read: opt.Read}
+		r.runShared(tasks, &next)
 	}
 	if own {
 		close(readerDone)
@@ -140,8 +141,12 @@ func runInProcess(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 		go func() {
 			defer close(readerDone)
 			defer close(todo)
-			r := newReader(nil)
-			r.runShared(tasks, &next)
+			read(func(c *chunk) {
+				select {
+				case todo <- c:
+				case <-stop.Done():
+				}
+			})
 		}()
 	}
 
@@ -156,15 +161,12 @@ func runInProcess(ctx context.Context, abandon <-chan struct{}, opt Options, tas
 				cpu = opt.CPUs[l][:1]
 			}
 			w := worker{lane: opt.FirstLane + l, spec: opt.Kernel, impl: impl, opt: opt, cpus: cpu, busy: &busy[l]}
-			chunks := func(each func(*chunk)) {
-				for c := range todo {
-					each(c)
-				}
-			}
-			if own {
+			chunks := read
+			if !own {
 				chunks = func(each func(*chunk)) {
-					r := newReader(each)
-					r.runShared(tasks, &next)
+					for c := range todo {
+						each(c)
+					}
 				}
 			}
 			w.run(stop, chunks, done)
@@ -251,12 +253,10 @@ func errAbandoned(ctx context.Context) error {
 var ErrAbandoned = errors.New("abandoned")
 
 // reader decodes items into chunks taken from free and hands each, once
-// full, to emit (on the reader's goroutine) or, when emit is nil, sends it
-// on todo.
+// full, to emit, on the reader's goroutine.
 type reader struct {
 	ctx        context.Context
 	free       chan *chunk
-	todo       chan<- *chunk
 	emit       func(*chunk)
 	slabFloats int
 	chunkItems int
@@ -314,16 +314,8 @@ func (r *reader) takeFor(n, k int) *chunk {
 }
 
 func (r *reader) flush() {
-	if r.cur != nil && len(r.cur.entries) > 0 && r.emit != nil {
-		r.emit(r.cur)
-		r.cur = nil
-		return
-	}
 	if r.cur != nil && len(r.cur.entries) > 0 {
-		select {
-		case r.todo <- r.cur:
-		case <-r.ctx.Done():
-		}
+		r.emit(r.cur)
 		r.cur = nil
 	}
 }
