@@ -44,6 +44,29 @@ func TestAsymmetry(t *testing.T) {
 			}
 		}
 	}
+	// Either side of the tolerance, where rounding could tip it.
+	rng = rand.New(rand.NewPCG(4, 4))
+	for n := 2; n <= 40; n++ {
+		for _, f := range []float64{1 - 1e-3, 1 + 1e-3} {
+			a := make([]float64, n*n)
+			for i := range n {
+				for j := range i + 1 {
+					v := rng.NormFloat64()
+					a[i*n+j], a[j*n+i] = v, v
+				}
+			}
+			scale, _ := asymmetry(n, a)
+			i, j := 1+rng.IntN(n-1), 0
+			j = rng.IntN(i)
+			a[i*n+j] += f * SymmetryTol * scale
+			if _, d := asymmetry(n, a); (checkSymmetric(n, a) == nil) != (d <= SymmetryTol*scale) {
+				t.Fatalf("n=%d: a difference of %v·tol: checkSymmetric %v, want accepted %v", n, f, checkSymmetric(n, a), d <= SymmetryTol*scale)
+			}
+			if (checkSymmetric(n, a) == nil) != (f < 1) {
+				t.Fatalf("n=%d: a difference of %v·tol: checkSymmetric says %v", n, f, checkSymmetric(n, a))
+			}
+		}
+	}
 }
 
 func TestSymmetricFiniteSeesEveryElement(t *testing.T) {

@@ -107,10 +107,16 @@ func eigSquare(kernel string, m, n int) error {
 // |a_ij − a_ji| ≤ eighSymTol·max|a|.
 const eighSymTol = 1e-12
 
-// eighSymmetric checks that the n×n matrix a is symmetric to eighSymTol, or
-// with symmetrize replaces it by (A + Aᵀ)/2 (its lower triangle, the one
-// LAPACK reads).
+// eighSymmetric checks that the n×n matrix a is finite and symmetric to
+// eighSymTol, or with symmetrize that it is finite and replaces it by
+// (A + Aᵀ)/2 (its lower triangle, the one LAPACK reads).
 func eighSymmetric(n int, a []float64, symmetrize bool) error {
+	if !symmetrize && symmetricFinite(n, a) {
+		return nil // the usual case, in one pass
+	}
+	if err := CheckFinite(n, n, a); err != nil {
+		return err
+	}
 	if symmetrize {
 		for i := range n {
 			for j := range i {
@@ -119,12 +125,10 @@ func eighSymmetric(n int, a []float64, symmetrize bool) error {
 		}
 		return nil
 	}
-	big, diff := asymmetry(n, a)
-	tol := eighSymTol * big
-	if diff <= tol {
+	i, j, tol, bad := asymmetric(n, a, eighSymTol)
+	if !bad {
 		return nil
 	}
-	i, j := firstAsymmetric(n, a, tol)
 	return fmt.Errorf("matrix is not symmetric: a[%d,%d] = %v but a[%d,%d] = %v (tolerance %.0e·max|a| = %.3g); use --symmetrize for (A+Aᵀ)/2, or the eig kernel",
 		i, j, a[i*n+j], j, i, a[j*n+i], eighSymTol, tol)
 }
@@ -172,9 +176,6 @@ func (w *eighWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 		return Result{}, err
 	}
 	if err := eigSquare("eigh", m, n); err != nil {
-		return Result{}, err
-	}
-	if err := CheckFinite(m, n, a); err != nil {
 		return Result{}, err
 	}
 	a = a[:n*n]

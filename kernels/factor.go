@@ -146,16 +146,24 @@ func needSquare(m, n int) error {
 // checkSymmetric returns an error naming the first pair of elements of the
 // n×n a that breaks symmetry beyond SymmetryTol·max|a|.
 func checkSymmetric(n int, a []float64) error {
-	if symmetricFinite(n, a) {
-		return nil // the usual case, at a third of asymmetry's cost
-	}
-	scale, diff := asymmetry(n, a)
-	tol := SymmetryTol * scale
-	if diff <= tol {
+	i, j, tol, bad := asymmetric(n, a, SymmetryTol)
+	if !bad {
 		return nil
 	}
-	i, j := firstAsymmetric(n, a, tol)
 	return fmt.Errorf("needs a symmetric matrix: a[%d,%d] = %v but a[%d,%d] = %v (tolerance %.0e·max|a| = %.3g)", i, j, a[i*n+j], j, i, a[j*n+i], SymmetryTol, tol)
+}
+
+// asymmetric reports the first pair (i, j), i > j, of the finite n×n a with
+// |a[i,j] − a[j,i]| > tol = rel·max|a|, and tol; bad is false when there is
+// none. Callers try symmetricFinite first: it is the usual case, and cheaper.
+func asymmetric(n int, a []float64, rel float64) (i, j int, tol float64, bad bool) {
+	scale, diff := asymmetry(n, a)
+	tol = rel * scale
+	if diff <= tol {
+		return 0, 0, tol, false
+	}
+	i, j = firstAsymmetric(n, a, tol)
+	return i, j, tol, true
 }
 
 // asymmetry returns max|a| and max|a[i,j] − a[j,i]| over the n×n a, in

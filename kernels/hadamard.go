@@ -18,18 +18,17 @@ import (
 const DefaultRepeat = 100
 
 func hadamardSpec() Spec {
+	// Repeat squarings per element (DefaultRepeat for the zero Options).
+	flops := func(m, n int, opt Options) float64 {
+		return float64(max(cmp.Or(opt.Repeat, DefaultRepeat), 0)) * float64(m) * float64(n)
+	}
 	return Spec{
 		Name:        "hadamard",
 		MemoryBound: true,
 		Integers:    true,
 		Doc:         fmt.Sprintf("x = x*x elementwise, %d times (-repeat), fused and vectorised: float64, or integers in their own dtype wrapping as NumPy does; checksum (NumPy's x.sum(), exact for integers), gbytes_per_second", DefaultRepeat),
-		// DefaultRepeat squarings per element; FlopsWith has Repeat's.
-		Flops: func(m, n int) float64 {
-			return DefaultRepeat * float64(m) * float64(n)
-		},
-		FlopsWith: func(m, n int, opt Options) float64 {
-			return float64(max(cmp.Or(opt.Repeat, DefaultRepeat), 0)) * float64(m) * float64(n)
-		},
+		Flops:     func(m, n int) float64 { return flops(m, n, Options{}) },
+		FlopsWith: flops,
 		// In place: the worker allocates nothing (but see RunInts on a
 		// raw buffer that is not aligned).
 		Workspace: func(int, int) int64 { return 0 },
