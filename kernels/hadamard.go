@@ -27,8 +27,8 @@ func hadamardSpec() Spec {
 		MemoryBound: true,
 		Integers:    true,
 		Doc:         fmt.Sprintf("x = x*x elementwise, %d times (-repeat), fused and vectorised: float64, or integers in their own dtype wrapping as NumPy does; checksum (NumPy's x.sum(), exact for integers), gbytes_per_second", DefaultRepeat),
-		Flops:     func(m, n int) float64 { return flops(m, n, Options{}) },
-		FlopsWith: flops,
+		Flops:       func(m, n int) float64 { return flops(m, n, Options{}) },
+		FlopsWith:   flops,
 		// In place: the worker allocates nothing (but see RunInts on a
 		// raw buffer that is not aligned).
 		Workspace: func(int, int) int64 { return 0 },
