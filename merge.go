@@ -38,10 +38,13 @@ func Merge(ctx context.Context, job MergeJob) (results.MergeReport, error) {
 	if len(job.Inputs) > 0 || len(job.Pairs) > 0 {
 		spec := job.Kernel
 		if spec.Name == "" {
-			// The kernel is the records' own; with none (every shard
-			// empty) every item is missing whatever it was.
-			shards, _ := results.FindShards(job.ResultsFile)
-			spec, _ = kernels.Lookup("svd")
+			// The kernel is the records' own. With none (every shard
+			// empty, or none found) which inputs are items is unknown:
+			// an exec run's are every file, a kernel's its matrices.
+			shards, err := results.FindShards(job.ResultsFile)
+			if err != nil {
+				return results.MergeReport{}, jobErr(err)
+			}
 			for _, sh := range shards {
 				if s, ok, err := kernelOfShard(sh.Path); err != nil {
 					return results.MergeReport{}, err
@@ -49,6 +52,9 @@ func Merge(ctx context.Context, job MergeJob) (results.MergeReport, error) {
 					spec = s
 					break
 				}
+			}
+			if spec.Name == "" {
+				return results.MergeReport{}, jobErrf("no shard of %s holds a record, so which inputs are items is unknown: give the run's kernel (-kernel NAME, or exec for an exec run)", inputs.Quote(job.ResultsFile))
 			}
 		}
 		iopt := inputs.Options{Read: job.Read, AnyFile: spec.Name == "exec", Recursive: job.Recursive}

@@ -17,7 +17,7 @@ func cmdMerge(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("merge", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	jsonl := fs.String("jsonl", "", "the -jsonl `FILE` the shards were run with: reads FILE.shard-*-of-*.jsonl beside it and writes the merged records to FILE")
-	kernel := fs.String("kernel", "", "kernel of the records (default: the one they name)")
+	kernel := fs.String("kernel", "", "kernel of the records, or exec for a blasbatch exec run (default: the one they name)")
 	shape := fs.String("shape", "", "shape of raw .f64 inputs, as run's -shape")
 	var pairs pairList
 	fs.Var(&pairs, "pair", "a pair of the run's -pair inputs A,B (repeatable)")
@@ -68,7 +68,11 @@ Flags:
 		}
 	}
 	job := blasbatch.MergeJob{ResultsFile: *jsonl, Inputs: args, Pairs: pairs, Recursive: *recursive}
-	if *kernel != "" {
+	switch *kernel {
+	case "":
+	case "exec":
+		job.Kernel = kernels.Spec{Name: "exec"} // the records of blasbatch exec
+	default:
 		spec, err := kernels.Lookup(*kernel)
 		if err != nil {
 			return usageErr("%v", err)

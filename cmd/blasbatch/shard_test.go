@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -128,5 +129,37 @@ func TestShardResume(t *testing.T) {
 	}
 	if n := len(readJournal(t, results.ShardPath(out, 1, 3))); n != 4 {
 		t.Fatalf("shard 1 of 3 over 12 equal items holds %d records, want 4", n)
+	}
+}
+
+// TestMergeEmptyShardsNeedTheKernel: when no shard holds a record, which
+// inputs are items depends on the kernel (an exec run's are every file):
+// merge refuses to guess, and with -kernel exec counts every file missing.
+// The exec array's merge script names the kernel itself.
+func TestMergeEmptyShardsNeedTheKernel(t *testing.T) {
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in")
+	os.Mkdir(in, 0o755)
+	for _, name := range []string{"a.txt", "b.txt", "c.txt"} {
+		os.WriteFile(filepath.Join(in, name), []byte(name), 0o644)
+	}
+	res := filepath.Join(dir, "r.jsonl")
+	for i := range 2 {
+		os.WriteFile(results.ShardPath(res, i, 2), nil, 0o644)
+	}
+	code, _, stderr := runCLI(t, "merge", "-jsonl", res, in)
+	if code != exitUsage || !strings.Contains(stderr, "-kernel") {
+		t.Fatalf("merge of empty shards without -kernel: exit %d, %s", code, stderr)
+	}
+	code, _, stderr = runCLI(t, "merge", "-jsonl", res, "-kernel", "exec", in)
+	if code != exitFailed || strings.Count(stderr, "no record in any shard") != 3 {
+		t.Fatalf("merge -kernel exec of empty shards: exit %d, want 1 with every file missing:\n%s", code, stderr)
+	}
+	run, err := parseSlurmExec([]string{"-jsonl", res, "-py", "m:f", ":::", in}, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(run.merge, "exec") {
+		t.Errorf("the exec array's merge does not name its kernel: %q", run.merge)
 	}
 }

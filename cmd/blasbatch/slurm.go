@@ -281,7 +281,7 @@ func parseSlurmExec(args []string, n int) (slurmRun, error) {
 	if _, err := ef.job(efs.Args()); err != nil {
 		return slurmRun{}, fmt.Errorf("the exec command: %v", err)
 	}
-	merge := []string{"-jsonl", ef.jsonl}
+	merge := []string{"-jsonl", ef.jsonl, "-kernel", "exec"}
 	if ef.recursive {
 		merge = append(merge, "-recursive")
 	}
