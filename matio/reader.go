@@ -617,13 +617,12 @@ func checkHeader(h header, avail int64, what string) (array, error) {
 	return a, nil
 }
 
-// discard skips n bytes of the stream.
 // dataBuf makes a .npy file's data buffer at the start of its data, the
 // first time data is read or skipped (its header was read through a small
 // buffer, which may hold the first data bytes: the stream restarts where
 // the data starts).
 func (r *Reader) dataBuf() {
-	if !r.lazyData {
+	if !r.lazyData || r.closed {
 		return
 	}
 	r.lazyData = false
@@ -632,6 +631,7 @@ func (r *Reader) dataBuf() {
 	}
 }
 
+// discard skips n bytes of the stream.
 func (r *Reader) discard(n int64) error {
 	r.dataBuf()
 	if b := int64(r.br.Buffered()); n > b && r.sec != nil {

@@ -111,8 +111,8 @@ type Journal struct {
 	path    string
 	f       *os.File
 	regular bool
-	created bool // OpenJournal created the file (Abort removes it)
-	// createdPath is the file it created: path, or a dangling link's target.
+	// createdPath is the file OpenJournal created (Abort removes it): path,
+	// or a dangling link's target; "" when it created none.
 	createdPath string
 	opt         JournalOptions
 
@@ -153,7 +153,7 @@ func OpenJournal(path string, opt JournalOptions) (*Journal, error) {
 		if err != nil {
 			return nil, jerr(unwrapPath(err), 0, "")
 		}
-		j.f, j.regular, j.created, j.createdPath = f, true, true, target
+		j.f, j.regular, j.createdPath = f, true, target
 	case err != nil:
 		return nil, jerr(unwrapPath(err), 0, "")
 	case fi.IsDir():
@@ -398,7 +398,7 @@ func (j *Journal) Abort() {
 		return
 	}
 	j.closed = true
-	if j.created && !j.wrote {
+	if j.createdPath != "" && !j.wrote {
 		os.Remove(j.createdPath)
 	}
 	j.release()

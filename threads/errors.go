@@ -29,9 +29,11 @@ type ParseError struct {
 // Error quotes at most the first 100 bytes of Input: a hostile file may
 // hold megabytes on one line.
 func (e *ParseError) Error() string {
-	in := fmt.Sprintf("%q", e.Input)
+	var in string
 	if len(e.Input) > 100 {
 		in = fmt.Sprintf("%q… (%d bytes)", e.Input[:100], len(e.Input))
+	} else {
+		in = fmt.Sprintf("%q", e.Input)
 	}
 	if e.File != "" {
 		return fmt.Sprintf("threads: %s: bad %s %s: %v", e.File, e.What, in, e.Err)

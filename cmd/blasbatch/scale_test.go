@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/blasbatch/blasbatch"
+	"github.com/blasbatch/blasbatch/internal/lanes"
 	"go.uber.org/goleak"
 )
 
@@ -22,9 +23,14 @@ import (
 const mainEnv = "BLASBATCH_TEST_MAIN"
 
 func TestMain(m *testing.M) {
-	blasbatch.LaneMain()
-	if os.Getenv(mainEnv) == "1" {
+	// As main does, for this binary run as blasbatch or as its lane; the
+	// tests' own process keeps Go's default (TestSpareP compares with it).
+	asBlasbatch := os.Getenv(mainEnv) == "1"
+	if asBlasbatch || lanes.IsChild() {
 		spareP()
+	}
+	blasbatch.LaneMain()
+	if asBlasbatch {
 		os.Exit(dispatch(os.Args[1:], os.Stdout, os.Stderr))
 	}
 	code := m.Run()
