@@ -31,7 +31,7 @@ type isa struct {
 	xor    string
 	or     string
 	and    string
-	// temps: t1, t2 (squaring), p (copy before the checked squaring),
+	// temps: t1 (squaring), p (copy before the checked squaring),
 	// d (changed bits), m (the 0x00ff mask of the byte kernel)
 	t1, p, d, m int
 	test        []string // sets ZF when d is all zero

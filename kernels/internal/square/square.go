@@ -29,7 +29,6 @@ package square
 
 import (
 	"fmt"
-	"math"
 	"unsafe"
 )
 
@@ -129,7 +128,7 @@ func Float64(x []float64, r int, impl Impl) {
 	case Plain:
 		plain(x, r)
 	case Portable:
-		fused(x, r, f64Bits)
+		fused(x, r)
 	default:
 		vector(x, r, impl, vecF64)
 	}
@@ -147,7 +146,7 @@ func Ints[T Uint](x []T, r int, impl Impl) {
 	case Plain:
 		plain(x, r)
 	case Portable:
-		fused(x, r, func(v T) uint64 { return uint64(v) })
+		fused(x, r)
 	default:
 		var k kernel
 		switch unsafe.Sizeof(x[0]) {
@@ -163,8 +162,6 @@ func Ints[T Uint](x []T, r int, impl Impl) {
 		vector(x, r, impl, k)
 	}
 }
-
-func f64Bits(v float64) uint64 { return math.Float64bits(v) }
 
 // plain is the question's loop: r passes over x.
 func plain[T number](x []T, r int) {
@@ -183,23 +180,29 @@ const width = 8
 // (the vector kernels' too: see gen.go).
 const chunk = 8
 
-// fused squares x r times, width elements at a time; bits gives an
-// element's bits, to find fixed points. The last len(x) % width elements
-// are padded with zeros (a fixed point) to a whole group.
-func fused[T number](x []T, r int, bits func(T) uint64) {
+// fused squares x r times, width elements at a time. The last
+// len(x) % width elements are padded with zeros (a fixed point) to a whole
+// group.
+func fused[T number](x []T, r int) {
 	i := 0
 	for ; i+width <= len(x); i += width {
-		fusedGroup((*[width]T)(x[i:i+width]), r, bits)
+		fusedGroup((*[width]T)(x[i:i+width]), r)
 	}
 	if i < len(x) {
 		var g [width]T
 		n := copy(g[:], x[i:])
-		fusedGroup(&g, r, bits)
+		fusedGroup(&g, r)
 		copy(x[i:], g[:n])
 	}
 }
 
-func fusedGroup[T number](g *[width]T, r int, bits func(T) uint64) {
+// same reports whether squaring v, the square of p, gives v again — a
+// fixed point, whose further squares are v bit for bit: p == v (for
+// floats, −0 squared is +0, equal and then fixed), or a NaN, which stays
+// the same NaN (it was quieted by earlier squarings).
+func same[T number](p, v T) bool { return p == v || p != p }
+
+func fusedGroup[T number](g *[width]T, r int) {
 	v0, v1, v2, v3, v4, v5, v6, v7 := g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]
 	k := r
 	for k >= chunk {
@@ -211,10 +214,8 @@ func fusedGroup[T number](g *[width]T, r int, bits func(T) uint64) {
 		v0, v1, v2, v3 = v0*v0, v1*v1, v2*v2, v3*v3
 		v4, v5, v6, v7 = v4*v4, v5*v5, v6*v6, v7*v7
 		k -= chunk
-		// (^ and | bind equally tight in Go: the parentheses matter.)
-		changed := (bits(p0) ^ bits(v0)) | (bits(p1) ^ bits(v1)) | (bits(p2) ^ bits(v2)) | (bits(p3) ^ bits(v3)) |
-			(bits(p4) ^ bits(v4)) | (bits(p5) ^ bits(v5)) | (bits(p6) ^ bits(v6)) | (bits(p7) ^ bits(v7))
-		if changed == 0 {
+		if same(p0, v0) && same(p1, v1) && same(p2, v2) && same(p3, v3) &&
+			same(p4, v4) && same(p5, v5) && same(p6, v6) && same(p7, v7) {
 			k = 0
 		}
 	}

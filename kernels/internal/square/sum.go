@@ -70,26 +70,17 @@ type Signed interface {
 // SumSigned returns the sum of x in int64, wrapping around: NumPy's x.sum()
 // of a signed integer array, which accumulates in int64 (np.int_) whatever
 // the array's width.
-func SumSigned[T Signed](x []T) int64 {
-	var s0, s1, s2, s3 int64
-	i := 0
-	for ; i+4 <= len(x); i += 4 {
-		b := x[i : i+4 : i+4]
-		s0 += int64(b[0])
-		s1 += int64(b[1])
-		s2 += int64(b[2])
-		s3 += int64(b[3])
-	}
-	for ; i < len(x); i++ {
-		s0 += int64(x[i])
-	}
-	return s0 + s1 + s2 + s3
-}
+func SumSigned[T Signed](x []T) int64 { return int64(sum(x)) }
 
 // SumUnsigned returns the sum of x in uint64, wrapping around: NumPy's
 // x.sum() of an unsigned integer array, which accumulates in uint64
 // (np.uint) whatever the array's width.
-func SumUnsigned[T Uint](x []T) uint64 {
+func SumUnsigned[T Uint](x []T) uint64 { return sum(x) }
+
+// sum adds x in 64 bits, wrapping around: each element widened as its type
+// says (sign-extended for a signed one), so the bits are int64's sum for a
+// signed type and uint64's for an unsigned one.
+func sum[T Signed | Uint](x []T) uint64 {
 	var s0, s1, s2, s3 uint64
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
