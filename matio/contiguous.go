@@ -9,8 +9,7 @@ package matio
 // another dtype or order, a bad header).
 func (r *Reader) Contiguous() (offset int64, ok bool) {
 	a := &r.a
-	if r.pending != nil || r.zr != nil || r.txt != nil || r.dataStart < 0 || !a.ok || a.fortran ||
-		a.dt.kind != 'f' || a.dt.size != 8 || a.dt.big || !hostLittleEndian() {
+	if r.pending != nil || r.zr != nil || r.txt != nil || r.dataStart < 0 || !a.ok || !a.cOrderNative() {
 		return 0, false
 	}
 	return r.dataStart, true

@@ -1,7 +1,5 @@
 package matio
 
-import "unicode/utf8"
-
 // Head is what the first bytes of a .npy file say of its items, as
 // ParseHead reads them.
 type Head struct {
@@ -37,15 +35,8 @@ func ParseHead(path string, b []byte, size int64) (h Head, ok bool) {
 		return Head{}, false
 	}
 	hb := b[p.size : int64(p.size)+p.headerLen]
-	if p.major >= 3 && !utf8.Valid(hb) {
-		return Head{}, false
-	}
-	hd, err := parseHeader(hb)
-	if err != nil {
-		return Head{}, false
-	}
 	off := int64(p.size) + p.headerLen
-	a, err := checkHeader(hd, size-off, "the file")
+	a, err := decodeHeader(p.major, hb, size-off, "the file")
 	if err != nil {
 		return Head{}, false
 	}
@@ -53,6 +44,6 @@ func ParseHead(path string, b []byte, size int64) (h Head, ok bool) {
 		ID:   a.id(EscapeID(path), 0),
 		Rows: a.m, Cols: a.n, Count: a.k, Stack: a.stack,
 		Offset:     off,
-		Contiguous: !a.fortran && a.dt.kind == 'f' && a.dt.size == 8 && !a.dt.big && hostLittleEndian(),
+		Contiguous: a.cOrderNative(),
 	}, true
 }

@@ -562,20 +562,34 @@ func (r *Reader) openArray(name string, avail int64, what string) error {
 		return headerErr(err)
 	}
 	avail -= p.headerLen
-	if p.major >= 3 && !utf8.Valid(hb) {
-		return errorf(ErrHeader, "malformed .npy header: version 3.0 header is not valid UTF-8")
-	}
-	h, err := parseHeader(hb)
-	if err != nil {
-		return err
-	}
-	a, err := checkHeader(h, avail, what)
+	a, err := decodeHeader(p.major, hb, avail, what)
 	if err != nil {
 		return err
 	}
 	a.name = name
 	r.a = a
 	return nil
+}
+
+// decodeHeader parses and checks the header text hb of a .npy of format
+// version major whose data may take at most avail bytes (what describes
+// that bound): what OpenWith and ParseHead both accept.
+func decodeHeader(major byte, hb []byte, avail int64, what string) (array, error) {
+	if major >= 3 && !utf8.Valid(hb) {
+		return array{}, errorf(ErrHeader, "malformed .npy header: version 3.0 header is not valid UTF-8")
+	}
+	h, err := parseHeader(hb)
+	if err != nil {
+		return array{}, err
+	}
+	return checkHeader(h, avail, what)
+}
+
+// cOrderNative reports whether a's elements are float64 in C order in the
+// file and in memory alike (little-endian both), so that its bytes may be
+// read into place.
+func (a *array) cOrderNative() bool {
+	return !a.fortran && a.dt.isNative64() && hostLittleEndian()
 }
 
 // checkHeader checks a header's dtype and shape and that its data fits in
