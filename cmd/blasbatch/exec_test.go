@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +22,14 @@ import (
 // execRecords reads a results file of exec records by input.
 func execRecords(t *testing.T, path string) map[string]results.Record {
 	t.Helper()
+	return fileRecords(t, path, "exec")
+}
+
+// fileRecords reads a results file of kernel's records by input: a line
+// that is not a record, a torn last line, another kernel's record or two
+// records of one input fail the test.
+func fileRecords(t *testing.T, path, kernel string) map[string]results.Record {
+	t.Helper()
 	out := map[string]results.Record{}
 	f, err := os.Open(path)
 	if err != nil {
@@ -30,13 +39,16 @@ func execRecords(t *testing.T, path string) map[string]results.Record {
 	d := results.NewDecoder(f)
 	for {
 		_, r, err := d.Next()
-		if err != nil {
+		if err == io.EOF {
 			if d.Torn > 0 {
 				t.Fatalf("%s ends in a torn line", path)
 			}
 			break
 		}
-		if r.Kernel != "exec" {
+		if err != nil {
+			t.Fatalf("%s: %v", path, err)
+		}
+		if r.Kernel != kernel {
 			t.Fatalf("record of kernel %q: %+v", r.Kernel, r)
 		}
 		if _, dup := out[r.Input]; dup {

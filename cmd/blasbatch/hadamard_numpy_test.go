@@ -3,14 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/blasbatch/blasbatch/internal/lanes"
-	"github.com/blasbatch/blasbatch/results"
 )
 
 // TestHadamardIntegersNumPy: the question's own integer matrices (int64
@@ -48,20 +46,13 @@ np.save(os.path.join(d, "f64.npy"), rng.random((5, 6)))
 			if code, _, stderr := runCLI(t, append(args, data)...); code != 0 {
 				t.Fatalf("repeat %d isolate %v: exit %d: %s", repeat, isolate, code, stderr)
 			}
-			f, _ := os.Open(out)
-			d := results.NewDecoder(f)
 			got := map[string]string{}
-			for {
-				_, r, err := d.Next()
-				if err != nil {
-					break
-				}
+			for _, r := range fileRecords(t, out, "hadamard") {
 				if !r.OK {
 					t.Fatalf("%+v", r)
 				}
 				got[filepath.Base(r.Input)] = string(r.Fields["checksum"])
 			}
-			f.Close()
 			ids := map[string]string{}
 			for name := range got {
 				ids[name] = filepath.Join(save, lanes.SafeName(filepath.Join(data, name))+".H.npy")
