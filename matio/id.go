@@ -25,9 +25,19 @@ var ErrBadID = errors.New("malformed escaped id")
 //
 // EscapeID never returns a backslash followed by anything but '\' or 'x',
 // which leaves "\#" free for the duplicate-member suffix of item ids.
-func EscapeID(s string) string {
+func EscapeID(s string) string { return escape(s, true) }
+
+// EscapeControls escapes what EscapeID does but the backslash — every
+// control character (C0, DEL, C1) and every byte that is not valid UTF-8,
+// as \xHH — so that s prints on one line of a terminal: for messages that
+// carry ids and quoted paths (escaped already) beside raw text, such as a
+// file system error.
+func EscapeControls(s string) string { return escape(s, false) }
+
+// escape is EscapeID, escaping the backslash itself only with backslash.
+func escape(s string, backslash bool) string {
 	i := 0
-	for i < len(s) && !needsEscape(s[i:]) {
+	for i < len(s) && (!needsEscape(s[i:]) || !backslash && s[i] == '\\') {
 		_, size := utf8.DecodeRuneInString(s[i:])
 		i += size
 	}
@@ -40,9 +50,9 @@ func EscapeID(s string) string {
 	for i < len(s) {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		switch {
-		case r == '\\':
+		case r == '\\' && backslash:
 			b.WriteString(`\\`)
-		case needsEscape(s[i:]):
+		case r != '\\' && needsEscape(s[i:]):
 			for _, c := range []byte(s[i : i+size]) {
 				b.WriteString(`\x`)
 				b.WriteByte(hexDigits[c>>4])

@@ -393,3 +393,21 @@ func TestErrorMessageOneLine(t *testing.T) {
 		}
 	}
 }
+
+// TestEscapeControls: EscapeID without the backslash's escape — every
+// other character as EscapeID writes it, so an id inside a message is not
+// escaped twice, and the result is one printable line.
+func TestEscapeControls(t *testing.T) {
+	for _, s := range []string{"", "plain.npy", `a\b`, "tab\there", "nl\n", "\x7f\u0085", "lat\xe8.npy", "\uFFFD ok", `x\xe8`, "é\\\x01"} {
+		got := EscapeControls(s)
+		if want := strings.ReplaceAll(EscapeID(s), `\\`, `\`); got != want {
+			t.Errorf("EscapeControls(%q) = %q, want %q", s, got, want)
+		}
+		if !printableLine(got) {
+			t.Errorf("EscapeControls(%q) = %q is not one printable line", s, got)
+		}
+		if id := EscapeID(s); EscapeControls(id) != id {
+			t.Errorf("EscapeControls changes the id %q to %q", id, EscapeControls(id))
+		}
+	}
+}

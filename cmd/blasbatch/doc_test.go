@@ -175,3 +175,29 @@ func TestSpareP(t *testing.T) {
 		}
 	}
 }
+
+// TestMessagesStayOnOneLine: run's and exec's Info and Warn print each
+// message as one line whatever it carries, and Debug each of its lines.
+func TestMessagesStayOnOneLine(t *testing.T) {
+	for _, cmd := range []string{"run", "exec"} {
+		var b strings.Builder
+		var job blasbatch.Job
+		setMessages(&job, &b, cmd, false, true)
+		job.Info("a\nb\x1b[2J")
+		job.Warn("c\rd\xff")
+		job.Debug("e\x07\nf")
+		want := "blasbatch " + cmd + `: a\x0ab\x1b[2J` + "\n" +
+			"blasbatch " + cmd + `: warning: c\x0dd\xff` + "\n" +
+			"blasbatch " + cmd + `: debug: e\x07` + "\n" +
+			"blasbatch " + cmd + ": debug: f\n"
+		if b.String() != want {
+			t.Errorf("%s: printed\n%q, want\n%q", cmd, b.String(), want)
+		}
+		var quiet strings.Builder
+		job = blasbatch.Job{}
+		setMessages(&job, &quiet, cmd, true, false)
+		if job.Info != nil || job.Warn != nil || job.Debug != nil {
+			t.Errorf("%s -quiet: messages still set", cmd)
+		}
+	}
+}

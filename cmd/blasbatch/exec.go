@@ -190,19 +190,13 @@ func cmdExec(args []string, stdout, stderr io.Writer) int {
 	}
 	job, err := f.job(fs.Args())
 	if err != nil {
-		fmt.Fprintf(stderr, "blasbatch exec: %v\n", err)
+		fmt.Fprintf(stderr, "blasbatch exec: %s\n", oneLine(err.Error()))
 		return exitUsage
 	}
 	if job.ResultsFile == "" {
 		job.Records = stdout
 	}
-	if !f.quiet {
-		job.Info = func(s string) { fmt.Fprintf(stderr, "blasbatch exec: %s\n", s) }
-		job.Warn = func(s string) { fmt.Fprintf(stderr, "blasbatch exec: warning: %s\n", s) }
-	}
-	if f.verbose {
-		job.Debug = func(s string) { fmt.Fprintf(stderr, "blasbatch exec: debug: %s\n", s) }
-	}
+	setMessages(&job, stderr, "exec", f.quiet, f.verbose)
 	return runJob(stderr, "exec", "files", f.quiet, f.progress, f.verbose, job, sig)
 }
 

@@ -2,37 +2,33 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"strings"
-	"unicode/utf8"
+
+	"github.com/blasbatch/blasbatch"
+	"github.com/blasbatch/blasbatch/matio"
 )
 
-// oneLine makes s safe to print as (part of) one line on a terminal: every
-// control character (C0, DEL, C1), and every byte that is not valid UTF-8,
-// is written as \xNN. Ids and quoted paths are escaped already (see
-// inputs.Quote); this catches what other messages carry raw, such as the
-// path of a --save directory inside a file system error.
-func oneLine(s string) string {
-	clean := true
-	for _, r := range s {
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == utf8.RuneError {
-			clean = false
-			break
-		}
+// oneLine makes s safe to print as (part of) one line on a terminal:
+// matio.EscapeControls, which writes every control character and every
+// byte that is not valid UTF-8 as \xNN. Ids and quoted paths are escaped
+// already (see inputs.Quote); this catches what other messages carry raw,
+// such as the path of a --save directory inside a file system error.
+func oneLine(s string) string { return matio.EscapeControls(s) }
+
+// setMessages points job's Info and Warn (unless quiet) and Debug (with
+// verbose) at stderr, each line prefixed "blasbatch CMD:" and made one
+// line by oneLine — a debug message (a kernel's stack) line by line.
+func setMessages(job *blasbatch.Job, stderr io.Writer, cmd string, quiet, verbose bool) {
+	if !quiet {
+		job.Info = func(s string) { fmt.Fprintf(stderr, "blasbatch %s: %s\n", cmd, oneLine(s)) }
+		job.Warn = func(s string) { fmt.Fprintf(stderr, "blasbatch %s: warning: %s\n", cmd, oneLine(s)) }
 	}
-	if clean {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r < 0x20 || r == 0x7f || r >= 0x80 && r < 0xa0 || r == utf8.RuneError && size == 1 {
-			for _, c := range []byte(s[i : i+size]) {
-				fmt.Fprintf(&b, `\x%02x`, c)
+	if verbose {
+		job.Debug = func(s string) {
+			for line := range strings.Lines(s) {
+				fmt.Fprintf(stderr, "blasbatch %s: debug: %s\n", cmd, oneLine(strings.TrimSuffix(line, "\n")))
 			}
-		} else {
-			b.WriteString(s[i : i+size])
 		}
-		i += size
 	}
-	return b.String()
 }

@@ -140,13 +140,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		return usageErr("%s", oneLine(err.Error()))
 	}
-	if !f.quiet {
-		job.Info = func(s string) { fmt.Fprintf(stderr, "blasbatch run: %s\n", oneLine(s)) }
-		job.Warn = func(s string) { fmt.Fprintf(stderr, "blasbatch run: warning: %s\n", oneLine(s)) }
-	}
-	if f.verbose {
-		job.Debug = func(s string) { fmt.Fprintf(stderr, "blasbatch run: debug: %s\n", s) }
-	}
+	setMessages(&job, stderr, "run", f.quiet, f.verbose)
 	if f.cpuProfile != "" {
 		// Written at the end, so that a refused run leaves FILE alone.
 		stop, err := startProfile(f.cpuProfile, job)
