@@ -107,8 +107,8 @@ func poolFound() bool {
 
 // SetThreads sets the number of threads OpenBLAS uses for one BLAS call, for
 // the whole process (the pthread build keeps one global count). It does not
-// start OpenBLAS's thread pool when StopIdleThreads stopped it: the first
-// call that needs more than one thread does.
+// start OpenBLAS's thread pool when it is stopped (at load, or by a phase of
+// one thread): the first call that needs more than one thread does.
 func SetThreads(n int) {
 	if n < 1 {
 		n = 1
@@ -119,45 +119,44 @@ func SetThreads(n int) {
 	C.openblas_set_num_threads(C.int(n))
 }
 
-// StopIdleThreads stops OpenBLAS's pool of helper threads unless a phase
-// (BeginPhase) is in progress; the thread count is kept, and the next BLAS
-// call that needs more than one thread starts the pool again. An idle
-// helper spins on sched_yield for about 0.1 s after it starts and after
-// each job it runs, taking a core from whatever else the process does: stop
-// it where the process will make single-threaded calls or none (a process
-// that runs commands, a lane of one thread). It must not be called while
-// another goroutine is inside a multi-threaded BLAS call. It does nothing
-// in builds other than OpenBLAS's pthreads build.
-func StopIdleThreads() {
-	if !poolFound() {
-		return
-	}
+// stopIdleThreads stops OpenBLAS's pool of helper threads unless a phase
+// is in progress (for tests; BeginPhase does it under the lock).
+func stopIdleThreads() {
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
-	if pool.phases == 0 && C.bb_pool_running() != 0 {
+	stopIdleLocked()
+}
+
+// stopIdleLocked stops the pool, keeping the thread count, unless a phase
+// is in progress; pool.mu is held. The next BLAS call that needs more than
+// one thread starts the pool again.
+func stopIdleLocked() {
+	if poolFound() && pool.phases == 0 && C.bb_pool_running() != 0 {
 		C.bb_pool_stop()
 	}
 }
 
 // BeginPhase sets OpenBLAS's thread count to n (n ≥ 1) for a phase of work
 // and returns the function that ends it, putting back the count it found.
-// When n is 1 and no other phase is in progress the pool of idle helper
-// threads is stopped (see StopIdleThreads), so that it does not spin
-// beside lanes that use one thread each. Phases may overlap (two runs in
-// one program), but they share the one count: the last set wins.
+// When n is 1 and no other phase is in progress, OpenBLAS's pool of helper
+// threads is stopped: an idle helper spins on sched_yield for about 0.1 s
+// after it starts and after each job it runs, taking a core from the lanes
+// of one thread each. A later call that needs threads starts the pool
+// again. Phases may overlap (two runs in one program), but they share the
+// one count: the last set wins. It must not be called while another
+// goroutine is inside a multi-threaded BLAS call.
 func BeginPhase(n int) (end func()) {
 	if n < 1 {
 		n = 1
 	}
-	found := poolFound()
 	pool.mu.Lock()
 	defer pool.mu.Unlock()
 	prev := Threads()
-	pool.phases++
 	SetThreads(n)
-	if found && n == 1 && pool.phases == 1 && C.bb_pool_running() != 0 {
-		C.bb_pool_stop()
+	if n == 1 {
+		stopIdleLocked()
 	}
+	pool.phases++
 	var once sync.Once
 	return func() {
 		once.Do(func() {

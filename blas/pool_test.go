@@ -14,7 +14,7 @@ import (
 // TestThreadPool: a phase of one thread stops OpenBLAS's pool of helper
 // threads and ending it puts the count back without starting the pool; the
 // next call that needs threads starts it again and computes what one thread
-// computes; StopIdleThreads stops it, except while a phase is in progress.
+// computes; stopping it (stopIdleThreads) stops it, except while a phase is in progress.
 func TestThreadPool(t *testing.T) {
 	if !poolFound() {
 		t.Fatalf("the pthreads OpenBLAS's pool symbols were not found (threading %v)", Runtime().Threading)
@@ -67,16 +67,16 @@ func TestThreadPool(t *testing.T) {
 	}
 
 	inner := BeginPhase(2)
-	StopIdleThreads()
+	stopIdleThreads()
 	if running() != helpers {
-		t.Error("StopIdleThreads stopped the pool during a phase")
+		t.Error("stopIdleThreads stopped the pool during a phase")
 	}
 	inner()
-	StopIdleThreads()
+	stopIdleThreads()
 	if poolRunning() {
-		t.Error("StopIdleThreads left the pool running")
+		t.Error("stopIdleThreads left the pool running")
 	}
 	if Threads() != 2 {
-		t.Errorf("StopIdleThreads changed the thread count to %d", Threads())
+		t.Errorf("stopIdleThreads changed the thread count to %d", Threads())
 	}
 }

@@ -28,8 +28,5 @@ func nativeInfo() Info {
 // implementation.
 func UseWithGonum() {}
 
-// StopIdleThreads does nothing in the pure-Go build: there is no pool.
-func StopIdleThreads() {}
-
 // BeginPhase does nothing in the pure-Go build; end does nothing either.
 func BeginPhase(int) (end func()) { return func() {} }
