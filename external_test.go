@@ -8,21 +8,13 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/blasbatch/blasbatch/internal/testpy"
 )
 
 // numpy returns the path of a Python with NumPy, or skips the test; with
 // BLASBATCH_REQUIRE_NUMPY=1 (make test, CI) a missing NumPy fails instead.
-func numpy(t *testing.T) string {
-	t.Helper()
-	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
-		if os.Getenv("BLASBATCH_REQUIRE_NUMPY") == "1" {
-			t.Fatalf("NumPy is required (BLASBATCH_REQUIRE_NUMPY=1) but %s cannot import it: %v", py, err)
-		}
-		t.Skipf("no NumPy in %s (%v); install python3-numpy", py, err)
-	}
-	return py
-}
+func numpy(t *testing.T) string { return testpy.NumPy(t) }
 
 // TestExternalProgram builds testdata/extprog — a program of its own
 // module, built against this one with a replace directive, as a user's

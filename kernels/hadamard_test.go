@@ -13,23 +13,14 @@ import (
 	"testing"
 
 	"github.com/blasbatch/blasbatch/blas"
+	"github.com/blasbatch/blasbatch/internal/testpy"
 	"github.com/blasbatch/blasbatch/kernels"
 	"github.com/blasbatch/blasbatch/matio"
 )
 
 // numpy returns a Python with NumPy, or skips the test; with
 // BLASBATCH_REQUIRE_NUMPY=1 (make test) a missing NumPy fails it instead.
-func numpy(t *testing.T) string {
-	t.Helper()
-	const py = "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
-		if os.Getenv("BLASBATCH_REQUIRE_NUMPY") == "1" {
-			t.Fatalf("NumPy is required (BLASBATCH_REQUIRE_NUMPY=1) but %s cannot import it: %v", py, err)
-		}
-		t.Skipf("no NumPy in %s (%v); install python3-numpy", py, err)
-	}
-	return py
-}
+func numpy(t *testing.T) string { return testpy.NumPy(t) }
 
 // readOne reads the one matrix of the .npy file at path: its Item, and its
 // elements as ReadRaw gives them (as float64s when the item is not an

@@ -9,23 +9,15 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/blasbatch/blasbatch/internal/testpy"
 )
 
-const python = "/usr/bin/python3"
+const python = testpy.Python
 
 // needNumPy skips the test if NumPy cannot be imported, unless
 // BLASBATCH_REQUIRE_NUMPY=1, when it fails it.
-func needNumPy(t *testing.T) {
-	t.Helper()
-	out, err := exec.Command(python, "-c", "import numpy").CombinedOutput()
-	if err == nil {
-		return
-	}
-	if os.Getenv("BLASBATCH_REQUIRE_NUMPY") == "1" {
-		t.Fatalf("BLASBATCH_REQUIRE_NUMPY=1 but %s cannot import numpy: %v\n%s", python, err, out)
-	}
-	t.Skipf("skipping: %s cannot import numpy (%v); set BLASBATCH_REQUIRE_NUMPY=1 to make this a failure", python, err)
-}
+func needNumPy(t *testing.T) { testpy.NumPy(t) }
 
 func runPython(t *testing.T, args ...string) {
 	t.Helper()

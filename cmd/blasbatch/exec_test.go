@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blasbatch/blasbatch/internal/testpy"
 	"github.com/blasbatch/blasbatch/results"
 	"github.com/blasbatch/blasbatch/threads"
 )
@@ -79,13 +80,7 @@ func inDir(t *testing.T, dir string) {
 // gives; each lane sees OMP_NUM_THREADS and friends set to its inner count
 // and is pinned to one CPU of its own in a N × 1 split.
 func TestExecPythonMatchesLoop(t *testing.T) {
-	py := numpy(t)
-	if exec.Command(py, "-c", "import scipy").Run() != nil {
-		if os.Getenv("BLASBATCH_REQUIRE_NUMPY") == "1" {
-			t.Fatal("SciPy is required (make deps installs python3-scipy)")
-		}
-		t.Skip("no SciPy")
-	}
+	py := testpy.NumPy(t, "scipy")
 	dir := t.TempDir()
 	genFiles(t, filepath.Join(dir, "data"), 30, 12)
 	writeModule(t, dir, "mylib", `

@@ -19,6 +19,7 @@ import (
 	"github.com/blasbatch/blasbatch"
 	"github.com/blasbatch/blasbatch/blas"
 	"github.com/blasbatch/blasbatch/internal/lanes"
+	"github.com/blasbatch/blasbatch/internal/testpy"
 )
 
 // record is the JSON Lines contract (README, "Output").
@@ -79,17 +80,7 @@ func recordsByInput[R any](t *testing.T, jsonl string, input func(R) string) map
 
 // numpy returns the path of a Python with NumPy, or skips the test; with
 // BLASBATCH_REQUIRE_NUMPY=1 (make test, CI) a missing NumPy fails instead.
-func numpy(t *testing.T) string {
-	t.Helper()
-	py := "/usr/bin/python3"
-	if err := exec.Command(py, "-c", "import numpy").Run(); err != nil {
-		if os.Getenv("BLASBATCH_REQUIRE_NUMPY") == "1" {
-			t.Fatalf("NumPy is required (BLASBATCH_REQUIRE_NUMPY=1) but %s cannot import it: %v", py, err)
-		}
-		t.Skipf("no NumPy in %s (%v); install python3-numpy", py, err)
-	}
-	return py
-}
+func numpy(t *testing.T) string { return testpy.NumPy(t) }
 
 // TestNumPyFiles: every kind of file NumPy writes is read, its singular
 // values agree with NumPy's to 1e-9 relative, and every bad input is its own
