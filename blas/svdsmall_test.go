@@ -4,6 +4,7 @@ package blas
 
 import (
 	"math"
+	"slices"
 	"math/rand/v2"
 	"testing"
 )
@@ -63,11 +64,13 @@ func TestSVDValsSmall(t *testing.T) {
 						t.Fatalf("m=%d,n=%d: σ[%d] = %v, dgesvd %v", m, n, i, got[i], want[i])
 					}
 				}
-				// And through Dgesvd, which takes the path for these shapes.
+				// And through Dgesvd, which takes the path for these shapes:
+				// every σ the path's bits (LAPACK's own may differ in the last
+				// bits, within the tolerance above).
 				c := append([]float64(nil), a...)
 				via := make([]float64, k)
-				if OpenBLAS.Dgesvd(OpenBLAS{}, SVDNone, m, n, c, n, via, nil, 1, nil, 1, make([]float64, lwork), lwork) != 0 || via[0] != got[0] {
-					t.Fatalf("m=%d,n=%d: Dgesvd does not take the direct path", m, n)
+				if OpenBLAS.Dgesvd(OpenBLAS{}, SVDNone, m, n, c, n, via, nil, 1, nil, 1, make([]float64, lwork), lwork) != 0 || !slices.Equal(via, got[:k]) {
+					t.Fatalf("m=%d,n=%d: Dgesvd gives %v, not the direct path's %v", m, n, via, got[:k])
 				}
 			}
 		}
