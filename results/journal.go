@@ -173,12 +173,8 @@ func OpenJournal(path string, opt JournalOptions) (*Journal, error) {
 		j.f = f
 		return j, nil
 	}
-	if err := safefile.TryLock(j.f); err != nil {
-		j.f.Close()
-		if errors.Is(err, safefile.ErrLocked) {
-			return nil, jerr(ErrLocked, 0, "wait for it to finish, or give another -jsonl FILE")
-		}
-		return nil, jerr(err, 0, "")
+	if err := j.lock(); err != nil {
+		return nil, err
 	}
 	if st, err := j.f.Stat(); err == nil {
 		j.id, _ = safefile.IdentityOf(st)
@@ -188,6 +184,21 @@ func OpenJournal(path string, opt JournalOptions) (*Journal, error) {
 		return nil, err
 	}
 	return j, nil
+}
+
+// lock takes the exclusive lock of j's regular file, or closes it and
+// returns a *JournalError wrapping ErrLocked (another run holds it) or the
+// system's error.
+func (j *Journal) lock() error {
+	err := safefile.TryLock(j.f)
+	if err == nil {
+		return nil
+	}
+	j.f.Close()
+	if errors.Is(err, safefile.ErrLocked) {
+		return &JournalError{Path: j.path, Err: ErrLocked, Detail: "wait for it to finish, or give another -jsonl FILE"}
+	}
+	return &JournalError{Path: j.path, Err: err}
 }
 
 // load reads what the file holds: with Resume every line, else the first.
@@ -261,13 +272,27 @@ func (j *Journal) checkStart() error {
 // empty or starts with a record (a whole first line, or a record cut short
 // by a kill: a line that decodes once closed is not required then, since
 // a torn record cannot decode; checkStart has seen that it starts like one).
+// A first line longer than maxFirstLine is taken for a record (it starts
+// like one) rather than read whole: the file may be anything.
 func (j *Journal) checkFirstLine() error {
-	br := bufio.NewReaderSize(io.NewSectionReader(j.f, 0, 1<<62), 64<<10)
+	const chunk = 64 << 10
+	br := bufio.NewReaderSize(io.NewSectionReader(j.f, 0, 1<<62), chunk)
 	var line []byte
 	for {
 		frag, err := br.ReadSlice('\n')
+		if err == bufio.ErrBufferFull && line == nil {
+			// A long line: room for as much as will be read, at once.
+			size := int64(maxFirstLine + chunk)
+			if fi, err := j.f.Stat(); err == nil {
+				size = min(size, fi.Size())
+			}
+			line = make([]byte, 0, max(size, int64(len(frag))))
+		}
 		line = append(line, frag...)
 		if err == bufio.ErrBufferFull {
+			if len(line) > maxFirstLine {
+				return nil // starts like a record: taken for one
+			}
 			continue
 		}
 		if err != nil && err != io.EOF {
@@ -284,6 +309,9 @@ func (j *Journal) checkFirstLine() error {
 	}
 	return &JournalError{Path: j.path, Line: 1, Err: ErrNotResults, Detail: quoteStart(bytes.TrimRight(line, "\r\n")) + "; refusing to replace it (remove it, or give another -jsonl FILE)"}
 }
+
+// maxFirstLine bounds how much of a first line checkFirstLine reads.
+const maxFirstLine = 64 << 20
 
 // recordStart is how every record the Encoder writes begins.
 const recordStart = `{"input":`

@@ -1,10 +1,12 @@
 package results
 
 import (
+	"bytes"
 	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -320,5 +322,26 @@ func TestMerge(t *testing.T) {
 	}
 	if _, err := Merge(filepath.Join(dir, "none.jsonl"), MergeOptions{}); err == nil {
 		t.Fatal("no shards merged without an error")
+	}
+}
+
+// TestHugeFirstLineReadBounded: a file that starts like a record and then
+// holds 100 MiB without a newline is taken for a results file without its
+// whole first line being read into memory (maxFirstLine is 64 MiB).
+func TestHugeFirstLineReadBounded(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "r.jsonl")
+	if err := os.WriteFile(path, append([]byte(`{"input":"a`), bytes.Repeat([]byte("x"), 100<<20)...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	j, err := OpenJournal(path, JournalOptions{Kernel: "svd"})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	j.Abort()
+	if got := after.TotalAlloc - before.TotalAlloc; got > 90<<20 {
+		t.Errorf("opening it allocated %d MiB", got>>20)
 	}
 }

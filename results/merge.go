@@ -77,10 +77,7 @@ func Merge(path string, opt MergeOptions) (MergeReport, error) {
 		return rep, err
 	}
 	if held != nil {
-		defer func() {
-			safefile.Unlock(held)
-			held.Close()
-		}()
+		defer held.release()
 	}
 	shards, err := FindShards(path)
 	if err != nil {

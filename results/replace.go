@@ -4,18 +4,17 @@ import (
 	"errors"
 	"io/fs"
 	"os"
-
-	"github.com/blasbatch/blasbatch/internal/safefile"
 )
 
 // holdOutput checks, before merge writes anything, that it may replace the
 // file at path — as a fresh run may replace its results file: when it does
 // not exist, is not a regular file (a device is written through), is empty,
-// or starts with a record — and that no run holds it. It returns the file,
-// open and locked so that no run starts on it while merge writes, for the
-// caller to close after the write (nil when there is nothing to hold).
-// Errors are *JournalError naming path, wrapping ErrNotResults or ErrLocked.
-func holdOutput(path string) (*os.File, error) {
+// or starts with a record — and that no run holds it. It returns the file
+// as a Journal, open and locked so that no run starts on it while merge
+// writes, for the caller to release after the write (nil when there is
+// nothing to hold). Errors are *JournalError naming path, wrapping
+// ErrNotResults or ErrLocked.
+func holdOutput(path string) (*Journal, error) {
 	f, err := os.Open(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
@@ -28,21 +27,13 @@ func holdOutput(path string) (*os.File, error) {
 		f.Close()
 		return nil, nil
 	}
-	if err := safefile.TryLock(f); err != nil {
-		f.Close()
-		if errors.Is(err, safefile.ErrLocked) {
-			return nil, &JournalError{Path: path, Err: ErrLocked, Detail: "wait for it to finish, or give another -jsonl FILE"}
-		}
-		return nil, &JournalError{Path: path, Err: err}
-	}
 	j := &Journal{path: path, f: f, regular: true}
-	if err := j.checkStart(); err != nil {
+	if err := j.lock(); err != nil {
+		return nil, err
+	}
+	if err := j.load(); err != nil {
 		j.release()
 		return nil, err
 	}
-	if err := j.checkFirstLine(); err != nil {
-		j.release()
-		return nil, err
-	}
-	return f, nil
+	return j, nil
 }
