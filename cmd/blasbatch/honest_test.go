@@ -117,7 +117,7 @@ func TestLanesShareTheBudget(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "r.jsonl")
 			var errb lockedBuffer
-			cmd := nlStart(t, &errb, "", "run", "-kernel", "svd", "-isolate", "-outer", "2", "-inner", "1", "-max-memory", c.budget, "-jsonl", out, in)
+			cmd := nlStart(t, &errb, "run", "-kernel", "svd", "-isolate", "-outer", "2", "-inner", "1", "-max-memory", c.budget, "-jsonl", out, in)
 			busy := nlLanes(t, cmd, &errb, 1, 20)[0]
 			syscall.Kill(busy, syscall.SIGSTOP)
 			if got := hOtherLaneComputes(t, cmd.Process.Pid, busy, out, 4*time.Second); got != c.parallel {
@@ -412,7 +412,7 @@ func TestSIGHUPFinishesInFlight(t *testing.T) {
 	genFiles(t, in, 200, 80)
 	out := filepath.Join(dir, "r.jsonl")
 	var errb lockedBuffer
-	cmd := nlStart(t, &errb, "", "run", "-outer", "2", "-inner", "1", "-sync", "every", "-jsonl", out, in)
+	cmd := nlStart(t, &errb, "run", "-outer", "2", "-inner", "1", "-sync", "every", "-jsonl", out, in)
 	waitLines(t, out, 5)
 	// Frozen, the signal is pending when it resumes, part way however fast.
 	syscall.Kill(cmd.Process.Pid, syscall.SIGSTOP)
@@ -446,7 +446,7 @@ func TestDyingLaneOneLine(t *testing.T) {
 	genFiles(t, in, 1800, 4)
 	out := filepath.Join(dir, "r.jsonl")
 	var errb lockedBuffer
-	cmd := nlStart(t, &errb, "", "run", "-kernel", "svd", "-isolate", "-outer", "1", "-inner", "1", "-jsonl", out, in)
+	cmd := nlStart(t, &errb, "run", "-kernel", "svd", "-isolate", "-outer", "1", "-inner", "1", "-jsonl", out, in)
 	killed := map[int]bool{}
 	for range 2 {
 		var lane int
@@ -528,22 +528,7 @@ func TestTopoErrorBounded(t *testing.T) {
 func hCopyTree(t *testing.T, src string) string {
 	t.Helper()
 	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		target := filepath.Join(dst, rel)
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
-		}
-		b, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(target, b, 0o644)
-	})
-	if err != nil {
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
 		t.Fatal(err)
 	}
 	return dst
@@ -563,7 +548,7 @@ func TestMergeSaysAShardIsStillRunning(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	var errb lockedBuffer
-	cmd := nlStart(t, &errb, "", "run", "-quiet", "-outer", "1", "-inner", "1", "-sync", "every", "-shard", "0/2", "-jsonl", out, in)
+	cmd := nlStart(t, &errb, "run", "-quiet", "-outer", "1", "-inner", "1", "-sync", "every", "-shard", "0/2", "-jsonl", out, in)
 	waitLines(t, filepath.Join(dir, "r.shard-0000-of-0002.jsonl"), 1)
 	// Frozen, the run cannot finish under merge's feet; it keeps its lock.
 	syscall.Kill(cmd.Process.Pid, syscall.SIGSTOP)
@@ -669,7 +654,7 @@ func TestMergeNeverReplacesUserFiles(t *testing.T) {
 	}
 	os.Remove(out) // so that its first line is the run's
 	var errb lockedBuffer
-	cmd := nlStart(t, &errb, "", "run", "-quiet", "-outer", "1", "-inner", "1", "-sync", "every", "-jsonl", out, in)
+	cmd := nlStart(t, &errb, "run", "-quiet", "-outer", "1", "-inner", "1", "-sync", "every", "-jsonl", out, in)
 	waitLines(t, out, 1)
 	syscall.Kill(cmd.Process.Pid, syscall.SIGSTOP)
 	before := nlSnap(t, out)

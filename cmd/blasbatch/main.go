@@ -78,6 +78,8 @@ func main() {
 // The spare P also runs the results writer beside the lanes. The lanes
 // themselves still number the usable cores (the planner's), not GOMAXPROCS.
 // A GOMAXPROCS the runtime ignores (not a positive number) counts as unset.
+// Setting it stops Go from following later changes of the CPU quota; so
+// does the planner, which reads the usable cores once per run.
 func spareP() {
 	if n, err := strconv.Atoi(os.Getenv("GOMAXPROCS")); err != nil || n <= 0 {
 		runtime.GOMAXPROCS(runtime.GOMAXPROCS(0) + 1)

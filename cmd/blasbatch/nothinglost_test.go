@@ -82,11 +82,10 @@ func nlExitCode(t *testing.T, err error) int {
 	return ee.ExitCode()
 }
 
-// nlStart starts the built blasbatch (under wrapper, if any) with stderr
-// captured in errb.
-func nlStart(t *testing.T, errb *lockedBuffer, wrapper string, args ...string) *exec.Cmd {
+// nlStart starts the built blasbatch with stderr captured in errb.
+func nlStart(t *testing.T, errb *lockedBuffer, args ...string) *exec.Cmd {
 	t.Helper()
-	cmd := nlCommand(wrapper, args...)
+	cmd := nlCommand("", args...)
 	cmd.Stderr = errb
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -437,7 +436,7 @@ func TestResultsFileHeld(t *testing.T) {
 				items = 30
 			}
 			var errb lockedBuffer
-			cmd := nlStart(t, &errb, "", append(args, in)...)
+			cmd := nlStart(t, &errb, append(args, in)...)
 			waitLines(t, file, 3)
 			// Frozen, it holds the file (and its lock) while the others try.
 			syscall.Kill(cmd.Process.Pid, syscall.SIGSTOP)
@@ -939,7 +938,7 @@ func TestTruncatedStackEveryItemAccounted(t *testing.T) {
 			out := filepath.Join(dir, "r.jsonl")
 			var errb lockedBuffer
 			args := append([]string{"run", "-outer", "1", "-inner", "1", "-readahead", "0", "-sync", "every", "-jsonl", out}, extra...)
-			cmd := nlStart(t, &errb, "", append(args, stack)...)
+			cmd := nlStart(t, &errb, append(args, stack)...)
 			waitLines(t, out, 20)
 			syscall.Kill(cmd.Process.Pid, syscall.SIGSTOP)                  // cut while it is part way, however fast it is
 			if err := os.Truncate(stack, 128+300*60*60*8+100); err != nil { // the header and 300 whole matrices
@@ -1061,7 +1060,7 @@ func TestLanesFirstSignalWaits(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "r.jsonl")
 			var errb lockedBuffer
-			cmd := nlStart(t, &errb, "", "run", "-kernel", "svd", "-isolate", "-outer", "2", "-inner", "1", "-jsonl", out, in)
+			cmd := nlStart(t, &errb, "run", "-kernel", "svd", "-isolate", "-outer", "2", "-inner", "1", "-jsonl", out, in)
 			lanes := nlLanes(t, cmd, &errb, 2, 20) // 0.2 s of CPU each: computing their first item
 			for _, p := range lanes {
 				syscall.Kill(p, syscall.SIGSTOP)
@@ -1138,7 +1137,7 @@ func TestSignalDuringPlanning(t *testing.T) {
 			os.WriteFile(out, []byte(rec), 0o644)
 			before := nlSnap(t, out)
 			var errb lockedBuffer
-			cmd := nlStart(t, &errb, "", "run", "-jsonl", out, in)
+			cmd := nlStart(t, &errb, "run", "-jsonl", out, in)
 			fdDir := fmt.Sprintf("/proc/%d/fd", cmd.Process.Pid)
 			nlWait(t, "the scan to open an input", 60*time.Second, func() bool {
 				ents, _ := os.ReadDir(fdDir)
@@ -1717,7 +1716,7 @@ func TestGenKilledNeverTakesUserFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "d")
 	args := []string{"gen", "-size", "200", "-count", "3000", "-dir", dir}
 	var errb lockedBuffer
-	cmd := nlStart(t, &errb, "", args...)
+	cmd := nlStart(t, &errb, args...)
 	nlWait(t, "gen to write a few files", 60*time.Second, func() bool {
 		_, err := os.Stat(filepath.Join(dir, "m00003.npy"))
 		return err == nil

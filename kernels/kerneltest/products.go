@@ -327,7 +327,7 @@ func prodCheckRefused(t *testing.T, name string, run func(a []float64) error, ro
 //   - matmul: C = A·B equals the triple loop on every shape (1×k·k×1,
 //     k×1·1×n …), b and a untouched, frobenius = ‖C‖_F; k ≠ k2 is a
 //     *kernels.ShapeError, one matrix alone is kernels.ErrNeedsPair;
-//   - hadamard: everything [Hadamard] checks;
+//   - hadamard: see [Hadamard], which needs no LAPACK and runs once;
 //   - every kernel refuses NaN and ±Inf, naming the element,
 //
 // on one worker per kernel across all shapes, so buffers follow shape
@@ -430,6 +430,4 @@ func ProductKernels(t *testing.T, impl blas.LAPACK, tol float64) {
 	prodCheckRefused(t, impl.Name()+"/matmul a", func(a []float64) error { _, err := mm.RunPair(4, 5, a, 5, 2, b, false); return err }, 4, 5, rng)
 	a := Random(rng, 2, 4, 4)
 	prodCheckRefused(t, impl.Name()+"/matmul b", func(b []float64) error { _, err := mm.RunPair(2, 4, a, 4, 5, b, false); return err }, 4, 5, rng)
-
-	Hadamard(t)
 }
