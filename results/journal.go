@@ -272,7 +272,7 @@ func (j *Journal) checkStart() error {
 // empty or starts with a record (a whole first line, or a record cut short
 // by a kill: a line that decodes once closed is not required then, since
 // a torn record cannot decode; checkStart has seen that it starts like one).
-// A first line longer than maxFirstLine is taken for a record (it starts
+// A first line longer than maxLineBytes is taken for a record (it starts
 // like one) rather than read whole: the file may be anything.
 func (j *Journal) checkFirstLine() error {
 	const chunk = 64 << 10
@@ -282,7 +282,7 @@ func (j *Journal) checkFirstLine() error {
 		frag, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull && line == nil {
 			// A long line: room for as much as will be read, at once.
-			size := int64(maxFirstLine + chunk)
+			size := int64(maxLineBytes + chunk)
 			if fi, err := j.f.Stat(); err == nil {
 				size = min(size, fi.Size())
 			}
@@ -290,7 +290,7 @@ func (j *Journal) checkFirstLine() error {
 		}
 		line = append(line, frag...)
 		if err == bufio.ErrBufferFull {
-			if len(line) > maxFirstLine {
+			if len(line) > maxLineBytes {
 				return nil // starts like a record: taken for one
 			}
 			continue
@@ -309,9 +309,6 @@ func (j *Journal) checkFirstLine() error {
 	}
 	return &JournalError{Path: j.path, Line: 1, Err: ErrNotResults, Detail: quoteStart(bytes.TrimRight(line, "\r\n")) + "; refusing to replace it (remove it, or give another -jsonl FILE)"}
 }
-
-// maxFirstLine bounds how much of a first line checkFirstLine reads.
-const maxFirstLine = 64 << 20
 
 // recordStart is how every record the Encoder writes begins.
 const recordStart = `{"input":`

@@ -327,7 +327,7 @@ func TestMerge(t *testing.T) {
 
 // TestHugeFirstLineReadBounded: a file that starts like a record and then
 // holds 100 MiB without a newline is taken for a results file without its
-// whole first line being read into memory (maxFirstLine is 64 MiB).
+// whole first line being read into memory (maxLineBytes is 64 MiB).
 func TestHugeFirstLineReadBounded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "r.jsonl")
 	if err := os.WriteFile(path, append([]byte(`{"input":"a`), bytes.Repeat([]byte("x"), 100<<20)...), 0o644); err != nil {

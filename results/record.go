@@ -225,8 +225,14 @@ type Line struct {
 	Raw []byte
 }
 
+// maxLineBytes bounds the line a Decoder holds (and the first line a
+// journal reads): no record of blasbatch's is near it, and a file that is
+// not a results file may hold gigabytes without a newline.
+const maxLineBytes = 64 << 20
+
 // Decoder reads the records of a results file one line at a time, without
-// holding more than one line.
+// holding more than one line, nor more than 64 MiB of one: a longer line is
+// not a record (ErrNotRecord), counted whole but not kept.
 type Decoder struct {
 	br  *bufio.Reader
 	off int64
@@ -251,24 +257,39 @@ func (d *Decoder) Next() (Line, Record, error) {
 	for {
 		d.buf = d.buf[:0]
 		var err error
+		var skipped int64 // bytes of a line over maxLineBytes, not kept
 		for {
 			var frag []byte
 			frag, err = d.br.ReadSlice('\n')
-			d.buf = append(d.buf, frag...)
+			if len(d.buf) < maxLineBytes {
+				// Doubling (append grows a large slice by a quarter at a
+				// time, and a long line would pay five times its length).
+				if cap(d.buf)-len(d.buf) < len(frag) {
+					nb := make([]byte, len(d.buf), min(2*cap(d.buf), maxLineBytes)+len(frag))
+					copy(nb, d.buf)
+					d.buf = nb
+				}
+				d.buf = append(d.buf, frag...)
+			} else {
+				skipped += int64(len(frag))
+			}
 			if err != bufio.ErrBufferFull {
 				break
 			}
 		}
 		if err == io.EOF {
-			d.Torn = int64(len(d.buf))
+			d.Torn = int64(len(d.buf)) + skipped
 			return Line{}, Record{}, io.EOF
 		}
 		if err != nil {
 			return Line{}, Record{}, err
 		}
 		d.n++
-		ln := Line{N: d.n, Offset: d.off, Len: int64(len(d.buf)), Raw: bytes.TrimRight(d.buf, "\r\n")}
+		ln := Line{N: d.n, Offset: d.off, Len: int64(len(d.buf)) + skipped, Raw: bytes.TrimRight(d.buf, "\r\n")}
 		d.off += ln.Len
+		if skipped > 0 {
+			return ln, Record{}, fmt.Errorf("line %d: %w: longer than %d MiB", ln.N, ErrNotRecord, maxLineBytes>>20)
+		}
 		if len(bytes.TrimSpace(ln.Raw)) == 0 {
 			continue
 		}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -145,5 +146,46 @@ func TestDecoderTorn(t *testing.T) {
 	}
 	if strings.Join(ids, ",") != "a,b" || d.Torn != int64(len(torn)) {
 		t.Fatalf("ids %v, torn %d", ids, d.Torn)
+	}
+}
+
+// xs reads 'x' forever.
+type xs struct{}
+
+func (xs) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'x'
+	}
+	return len(p), nil
+}
+
+// TestDecoderBoundsLines: a line of 100 MiB between records is one line
+// that is not a record, its whole length counted (the next record's offset
+// is right), and a torn last line of 100 MiB is Torn's whole length — and
+// neither is held whole in memory.
+func TestDecoderBoundsLines(t *testing.T) {
+	const rec = `{"input":"a.npy","kernel":"svd","rows":1,"cols":1,"ok":true,"singular_values":[1],"seconds":0,"lane":0}` + "\n"
+	const big = 100 << 20
+	r := io.MultiReader(strings.NewReader(rec), io.LimitReader(xs{}, big), strings.NewReader("\n"+rec), io.LimitReader(xs{}, big))
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	d := NewDecoder(r)
+	if _, got, err := d.Next(); err != nil || got.Input != "a.npy" {
+		t.Fatalf("first record: %+v, %v", got, err)
+	}
+	ln, _, err := d.Next()
+	if !errors.Is(err, ErrNotRecord) || ln.N != 2 || ln.Len != big+1 {
+		t.Fatalf("the long line: %d, length %d, %v", ln.N, ln.Len, err)
+	}
+	ln, got, err := d.Next()
+	if err != nil || got.Input != "a.npy" || ln.Offset != int64(len(rec))+big+1 {
+		t.Fatalf("the record after it: offset %d, %+v, %v", ln.Offset, got, err)
+	}
+	if _, _, err := d.Next(); err != io.EOF || d.Torn != big {
+		t.Fatalf("the torn tail: %v, Torn %d", err, d.Torn)
+	}
+	runtime.ReadMemStats(&after)
+	if got := after.TotalAlloc - before.TotalAlloc; got > 200<<20 {
+		t.Errorf("decoding allocated %d MiB", got>>20)
 	}
 }
