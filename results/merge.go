@@ -1,7 +1,6 @@
 package results
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -210,35 +209,18 @@ func Merge(path string, opt MergeOptions) (MergeReport, error) {
 }
 
 // tornID pulls the item id out of the start of a torn record, if it got
-// that far.
+// that far (its string closed).
 func tornID(b []byte) (string, bool) {
 	rest, ok := bytes.CutPrefix(b, []byte(recordStart))
 	if !ok {
 		return "", false
 	}
-	br := bufio.NewReader(bytes.NewReader(rest))
-	var s []byte
-	if c, err := br.ReadByte(); err != nil || c != '"' {
+	after, ok, end := jsonString(rest)
+	if !ok || end && after == nil { // cut inside the string
 		return "", false
 	}
-	for {
-		c, err := br.ReadByte()
-		if err != nil {
-			return "", false
-		}
-		if c == '"' {
-			break
-		}
-		if c == '\\' {
-			s = append(s, c)
-			if c, err = br.ReadByte(); err != nil {
-				return "", false
-			}
-		}
-		s = append(s, c)
-	}
 	var id string
-	if err := json.Unmarshal(append(append([]byte{'"'}, s...), '"'), &id); err != nil {
+	if err := json.Unmarshal(rest[:len(rest)-len(after)], &id); err != nil {
 		return "", false
 	}
 	return id, true

@@ -26,7 +26,7 @@ func looksLikeRecord(b []byte) bool {
 	if rest, ok, end = jsonString(rest); !ok || end {
 		return ok
 	}
-	return len(rest) == 0 || rest[0] == ','
+	return rest[0] == ',' // not end: something follows
 }
 
 // literal matches lit at the start of b. end reports that b ended inside
@@ -44,7 +44,8 @@ func literal(b []byte, lit string) (rest []byte, ok, end bool) {
 
 // jsonString matches a JSON string at the start of b: a quote, then
 // anything up to an unescaped quote, with no raw control character (the
-// encoders escape them). end reports that b ended inside it.
+// encoders escape them). end reports that b ended inside it (rest nil) or
+// right after it (rest empty).
 func jsonString(b []byte) (rest []byte, ok, end bool) {
 	if len(b) == 0 {
 		return nil, true, true

@@ -174,3 +174,26 @@ func TestMergeRefusesForeignOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestTornID: the id of a torn record once its string closed, escapes
+// decoded; nothing for a line cut inside it or not a record.
+func TestTornID(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		id   string
+		want bool
+	}{
+		{`{"input":"a.npy","kernel":"svd","ro`, "a.npy", true},
+		{`{"input":"a.npy"`, "a.npy", true},
+		{`{"input":"x\"y\\z","ker`, `x"y\z`, true},
+		{`{"input":"a.n`, "", false},
+		{`{"input":"a\"`, "", false},
+		{`{"input":`, "", false},
+		{`{"score":1}`, "", false},
+	} {
+		id, ok := tornID([]byte(c.in))
+		if ok != c.want || id != c.id {
+			t.Errorf("tornID(%q) = %q, %v; want %q, %v", c.in, id, ok, c.id, c.want)
+		}
+	}
+}
