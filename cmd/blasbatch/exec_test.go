@@ -484,17 +484,8 @@ func lanePIDs(t *testing.T, pid int) []int {
 	children := map[int][]int{}
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, s := range stats {
-		b, err := os.ReadFile(s)
-		if err != nil {
-			continue
-		}
-		str := string(b)
-		i := strings.LastIndexByte(str, ')')
-		if i < 0 {
-			continue
-		}
-		f := strings.Fields(str[i+1:])
-		if len(f) < 2 {
+		f, ok := procStatFile(s)
+		if !ok || len(f) < 2 {
 			continue
 		}
 		ppid, _ := strconv.Atoi(f[1])
@@ -516,11 +507,25 @@ func lanePIDs(t *testing.T, pid int) []int {
 
 // gone reports whether pid no longer runs (or is a zombie).
 func gone(pid int) bool {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	f, ok := procStat(pid)
+	return !ok || len(f) > 0 && f[0] == "Z"
+}
+
+// procStat is the fields of /proc/PID/stat after the command's name (the
+// state first); false if the process is gone.
+func procStat(pid int) ([]string, bool) {
+	return procStatFile(fmt.Sprintf("/proc/%d/stat", pid))
+}
+
+func procStatFile(path string) ([]string, bool) {
+	b, err := os.ReadFile(path)
 	if err != nil {
-		return true
+		return nil, false
 	}
 	s := string(b)
 	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
+	if i < 0 {
+		return nil, false
+	}
+	return strings.Fields(s[i+1:]), true
 }

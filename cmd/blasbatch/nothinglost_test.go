@@ -990,13 +990,8 @@ func TestTruncatedStackEveryItemAccounted(t *testing.T) {
 
 // nlCPUTicks is the user+system CPU time of process pid, in clock ticks.
 func nlCPUTicks(pid int) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return -1
-	}
-	s := string(b)
-	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
-	if len(f) < 13 {
+	f, ok := procStat(pid)
+	if !ok || len(f) < 13 {
 		return -1
 	}
 	u, _ := strconv.Atoi(f[11])
