@@ -117,7 +117,7 @@ func TestLanesShareTheBudget(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "r.jsonl")
 			var errb lockedBuffer
-			cmd := nlStart(t, &errb, "run", "-kernel", "svd", "-isolate", "-outer", "2", "-inner", "1", "-max-memory", c.budget, "-jsonl", out, in)
+			cmd := nlStart(t, &errb, "run", "-v", "-kernel", "svd", "-isolate", "-outer", "2", "-inner", "1", "-max-memory", c.budget, "-jsonl", out, in)
 			busy := nlLanes(t, cmd, &errb, 1, 20)[0]
 			syscall.Kill(busy, syscall.SIGSTOP)
 			if got := hOtherLaneComputes(t, cmd.Process.Pid, busy, out, 4*time.Second); got != c.parallel {

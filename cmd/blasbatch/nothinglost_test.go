@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -999,20 +1000,23 @@ func nlCPUTicks(pid int) int {
 	return u + k
 }
 
-// nlLanes waits until the run pid has n lane processes that have each
-// used at least ticks of CPU (they are computing, not starting) and
-// returns them.
+// nlLanes waits until n lane processes of the run (started with -v) have
+// read an item each — its debug line "process PID started task" says so —
+// and have used at least ticks of CPU since (they are computing), and
+// returns their pids.
 func nlLanes(t *testing.T, cmd *exec.Cmd, errb *lockedBuffer, n, ticks int) []int {
 	t.Helper()
 	pid := cmd.Process.Pid
+	started := regexp.MustCompile(`: process (\d+) started task `)
 	var busy []int
 	nlWait(t, fmt.Sprintf("%d lanes computing", n), 120*time.Second, func() bool {
 		if gone(pid) {
 			t.Fatalf("the run ended before %d lanes were computing: %s", n, errb.String())
 		}
 		busy = busy[:0]
-		for _, p := range lanePIDs(t, pid) {
-			if nlCPUTicks(p) >= ticks {
+		for _, m := range started.FindAllStringSubmatch(errb.String(), -1) {
+			p, _ := strconv.Atoi(m[1])
+			if !slices.Contains(busy, p) && slices.Contains(lanePIDs(t, pid), p) && nlCPUTicks(p) >= ticks {
 				busy = append(busy, p)
 			}
 		}
@@ -1055,8 +1059,8 @@ func TestLanesFirstSignalWaits(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "r.jsonl")
 			var errb lockedBuffer
-			cmd := nlStart(t, &errb, "run", "-kernel", "svd", "-isolate", "-outer", "2", "-inner", "1", "-jsonl", out, in)
-			lanes := nlLanes(t, cmd, &errb, 2, 20) // 0.2 s of CPU each: computing their first item
+			cmd := nlStart(t, &errb, "run", "-v", "-kernel", "svd", "-isolate", "-outer", "2", "-inner", "1", "-jsonl", out, in)
+			lanes := nlLanes(t, cmd, &errb, 2, 20)
 			for _, p := range lanes {
 				syscall.Kill(p, syscall.SIGSTOP)
 			}

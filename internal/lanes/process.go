@@ -466,6 +466,7 @@ func (p *pool) control(l *lane, b []byte) {
 	case c.Started != nil:
 		if l.task != nil && *c.Started == l.seq {
 			l.started = true
+			p.debug("%s: process %d started task %d (%s, item %d on)", l.name, l.pid, l.seq, l.task.Path, l.task.First)
 		}
 	case c.Done != nil:
 		if l.task == nil || *c.Done != l.seq {
