@@ -204,22 +204,57 @@ func asymmetry(n int, a []float64) (scale, diff float64) {
 func symmetricFinite(n int, a []float64) bool {
 	a = a[:n*n]
 	const tile = 16
-	var z float64 // v−v is 0 for a finite v, NaN for ±Inf and NaN
+	// v−v is 0 for a finite v, NaN for ±Inf and NaN; four sums, so that
+	// the additions do not wait on one another.
+	var z0, z1, z2, z3 float64
 	for i0 := 0; i0 < n; i0 += tile {
 		for j0 := 0; j0 < i0+tile && j0 < n; j0 += tile {
 			for i := max(i0, j0); i < min(i0+tile, n); i++ {
 				row := a[i*n : i*n+min(j0+tile, i+1)]
-				for j := j0; j < len(row); j++ {
-					v := row[j]
-					if v != a[j*n+i] { // also a NaN, which equals nothing
+				j := j0
+				for ; j+4 <= len(row); j += 4 {
+					v0, v1, v2, v3 := row[j], row[j+1], row[j+2], row[j+3]
+					// Each a[j·n+i] != v is also true for a NaN, which
+					// equals nothing.
+					if v0 != a[j*n+i] || v1 != a[(j+1)*n+i] || v2 != a[(j+2)*n+i] || v3 != a[(j+3)*n+i] {
 						return false
 					}
-					z += v - v
+					z0 += v0 - v0
+					z1 += v1 - v1
+					z2 += v2 - v2
+					z3 += v3 - v3
+				}
+				for ; j < len(row); j++ {
+					v := row[j]
+					if v != a[j*n+i] {
+						return false
+					}
+					z0 += v - v
 				}
 			}
 		}
 	}
-	return z == 0
+	return z0+z1+z2+z3 == 0
+}
+
+// logAbsDiag is Σ log|a[i,i]| of the n×n a: the log of the product of
+// the diagonal's mantissas plus its exponents times ln 2 — one logarithm,
+// not n, which cost more than a small factorisation's own arithmetic.
+// Its error is a few n·ε absolute, as the sum of n logarithms' is; a zero
+// on the diagonal gives −Inf, an Inf +Inf, a NaN NaN.
+func logAbsDiag(n int, a []float64) float64 {
+	m, e := 1.0, 0
+	for i := range n {
+		f, k := math.Frexp(a[i*n+i])
+		m *= f
+		e += k
+		// |f| ≥ ½, so 256 of them stay far above the subnormals.
+		if i%256 == 255 {
+			f, k = math.Frexp(m)
+			m, e = f, e+k
+		}
+	}
+	return math.Log(math.Abs(m)) + float64(e)*math.Ln2
 }
 
 // firstAsymmetric is the first (i, j), i > j, in row order with
@@ -278,11 +313,7 @@ func (w *cholWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 		return Result{}, &LAPACKError{Routine: "dpotrf", Info: info,
 			Reason: fmt.Sprintf("the leading minor of order %d is not positive definite", info)}
 	}
-	var logDet float64
-	for i := range n {
-		logDet += math.Log(a[i*n+i])
-	}
-	w.scalars[0] = Scalar{Name: "log_det", Value: 2 * logDet}
+	w.scalars[0] = Scalar{Name: "log_det", Value: 2 * logAbsDiag(n, a)}
 	r := Result{Scalars: w.scalars[:]}
 	if save {
 		w.l = grow(w.l, n*n)
@@ -381,8 +412,8 @@ func (w *luWorker) Run(m, n int, a []float64, save bool) (Result, error) {
 		if w.ipiv[i] != int32(i+1) {
 			sign = -sign
 		}
-		logAbs += math.Log(math.Abs(d))
 	}
+	logAbs = logAbsDiag(n, a)
 	if info > 0 {
 		if w.inv {
 			return Result{}, &LAPACKError{Routine: "dgetrf", Info: info,
