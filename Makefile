@@ -1,7 +1,9 @@
 # blasbatch — build, test and measure. `make help` lists the targets.
 #
-# Link flags for OpenBLAS and LAPACKE come from pkg-config (see blas/cgo.go),
-# so plain `go build` works once `make deps` has installed the Debian packages.
+# On Debian's amd64 OpenBLAS (pthreads) and LAPACKE are linked in from their
+# static archives (blas/openblas_static.go; -tags openblas_shared, or any
+# other platform, links the shared libraries pkg-config names), so plain
+# `go build` works once `make deps` has installed the Debian packages.
 
 GO        ?= go
 BIN       := bin/blasbatch
@@ -10,10 +12,11 @@ STATICCHECK_VERSION := v0.8.2
 BENCHSTAT_VERSION   := v0.0.0-20260908200009-22c9c6c9d4da
 GOBIN     := $(shell $(GO) env GOPATH)/bin
 
-# Debian 12 packages: OpenBLAS (pthread build, the default alternative),
-# reference LAPACKE on top of it, NumPy for the interoperability tests and
-# the anchors, hyperfine, time, bc and strace for the measurement scripts.
-DEB_PACKAGES := build-essential pkg-config libopenblas-dev liblapacke-dev \
+# Debian 12 packages: OpenBLAS (the pthread build, whose static archive is
+# linked in), reference LAPACKE on top of it (and the tmglib its archive
+# names), NumPy for the interoperability tests and the anchors, hyperfine,
+# time, bc and strace for the measurement scripts.
+DEB_PACKAGES := build-essential pkg-config libopenblas-dev libopenblas-pthread-dev liblapacke-dev libtmglib-dev \
                 python3 python3-numpy python3-scipy python3-joblib parallel hyperfine time bc strace
 
 .PHONY: help deps build test test-short test-purego test-slurm lint bench demo anchor docker-check clean
@@ -62,7 +65,8 @@ $(GOBIN)/staticcheck:
 # and 64-bit ARM Linux (no cgo, so gonum's LAPACK).
 lint: $(GOBIN)/staticcheck
 	@out=$$(gofmt -s -l . ; $(GO) vet $(PKGS) 2>&1; $(GOBIN)/staticcheck $(PKGS) 2>&1; \
-	  GOOS=darwin CGO_ENABLED=0 $(GO) build $(PKGS) 2>&1; GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(PKGS) 2>&1); \
+	  GOOS=darwin CGO_ENABLED=0 $(GO) build $(PKGS) 2>&1; GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build $(PKGS) 2>&1; \
+	  $(GO) vet -tags openblas_shared ./blas/ 2>&1); \
 	if [ -n "$$out" ]; then echo "$$out"; exit 1; fi
 
 bench:

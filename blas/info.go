@@ -53,7 +53,7 @@ type Info struct {
 	CoreName       string         `json:"core,omitempty"`      // openblas_get_corename(): the kernel set chosen for this CPU
 	Threading      ThreadingModel `json:"threading"`           // openblas_get_parallel()
 	Threads        int            `json:"threads"`             // openblas_get_num_threads() now
-	Libraries      []string       `json:"libraries,omitempty"` // BLAS/LAPACK shared objects mapped into the process
+	Libraries      []string       `json:"libraries,omitempty"` // BLAS/LAPACK archives linked into the program and shared objects mapped into the process
 	Runtimes       []string       `json:"runtimes,omitempty"`  // distinct BLAS runtimes among Libraries
 	// Env lists the BLAS-related environment variables the user set and
 	// what became of each (see EnvSettings): a thread count blasbatch
@@ -68,17 +68,20 @@ func (i Info) ThreadSafe() bool {
 }
 
 // Runtime reports the process's BLAS runtime: the linked implementation's
-// own description, the libraries mapped into the process (read from
-// /proc/self/maps where it exists), and the BLAS-related environment
-// variables as they are now ([EnvSettings] of os.Environ()).
+// own description, the libraries linked in (the static archives of this
+// build, if any) and mapped into the process (read from /proc/self/maps
+// where it exists), and the BLAS-related environment variables as they are
+// now ([EnvSettings] of os.Environ()). A shared BLAS mapped beside a
+// linked-in one is a second runtime.
 func Runtime() Info {
 	info := nativeInfo()
 	info.Version = parseVersion(info.Config)
 	info.Env = EnvSettings(os.Environ(), info.CoreName)
+	info.Libraries = linkedLibraries()
 	if maps, err := os.ReadFile("/proc/self/maps"); err == nil {
-		info.Libraries = MappedLibraries(maps)
-		info.Runtimes = Runtimes(info.Libraries)
+		info.Libraries = append(info.Libraries, MappedLibraries(maps)...)
 	}
+	info.Runtimes = Runtimes(info.Libraries)
 	return info
 }
 

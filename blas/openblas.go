@@ -3,7 +3,6 @@
 package blas
 
 /*
-#cgo pkg-config: lapacke openblas
 #include <stdlib.h>
 #include <lapacke.h>
 

@@ -3,7 +3,6 @@
 package blas
 
 /*
-#cgo pkg-config: lapacke openblas
 #include <lapacke.h>
 */
 import "C"

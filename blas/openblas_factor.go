@@ -3,7 +3,6 @@
 package blas
 
 /*
-#cgo pkg-config: lapacke openblas
 #include <lapacke.h>
 
 // dgecon's RCOND comes back by value: the address of a Go variable handed

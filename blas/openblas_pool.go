@@ -3,9 +3,6 @@
 package blas
 
 /*
-#cgo LDFLAGS: -ldl
-#define _GNU_SOURCE
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <sys/resource.h>
@@ -21,17 +18,27 @@ extern int openblas_get_parallel(void);
 // 0.1 s of every process, and with one thread per call (outer lanes of
 // inner 1) it takes a core the lanes need. blas_thread_shutdown_ stops the
 // pool; the next call that needs threads makes it again (exec_blas's
-// re-init after fork). The symbols are looked up at run time: the serial
-// and OpenMP builds lack or differ in them, and then nothing is stopped.
+// re-init after fork). The symbols are weak: the serial and OpenMP builds
+// lack or differ in them, and then nothing is stopped.
 typedef int (*bb_fn)(void);
 static bb_fn bb_shutdown;
 static int *bb_avail, *bb_cpu_number, *bb_num_threads;
 
+extern int blas_thread_shutdown_(void) __attribute__((weak));
+extern int blas_server_avail __attribute__((weak));
+extern int blas_cpu_number __attribute__((weak));
+extern int blas_num_threads __attribute__((weak));
+extern void gotoblas_init(void) __attribute__((weak));
+
+// bb_pool_find initialises OpenBLAS (gotoblas_init: a linked-in OpenBLAS's
+// own constructor may run after this program's; a second call does
+// nothing) and finds its pool.
 static int bb_pool_find(void) {
-	bb_shutdown = (bb_fn)dlsym(RTLD_DEFAULT, "blas_thread_shutdown_");
-	bb_avail = (int *)dlsym(RTLD_DEFAULT, "blas_server_avail");
-	bb_cpu_number = (int *)dlsym(RTLD_DEFAULT, "blas_cpu_number");
-	bb_num_threads = (int *)dlsym(RTLD_DEFAULT, "blas_num_threads");
+	if (gotoblas_init) gotoblas_init();
+	bb_shutdown = blas_thread_shutdown_;
+	bb_avail = &blas_server_avail;
+	bb_cpu_number = &blas_cpu_number;
+	bb_num_threads = &blas_num_threads;
 	return bb_shutdown != NULL && bb_avail != NULL && bb_cpu_number != NULL && bb_num_threads != NULL;
 }
 
@@ -63,10 +70,11 @@ static void bb_reserve_descriptors(void) {
 	}
 }
 
-// bb_stop_pool_at_load runs before the Go runtime starts (constructors of
-// the program run after those of the libraries it loads, OpenBLAS's
-// gotoblas_init among them): the pool OpenBLAS made at load would otherwise
-// spin through the process's whole start, a core of a two-core machine.
+// bb_stop_pool_at_load runs before the Go runtime starts, after OpenBLAS's
+// gotoblas_init (a shared library's constructors run before the program's;
+// a linked-in OpenBLAS is initialised by bb_pool_find): the pool OpenBLAS
+// made at load would otherwise spin through the process's whole start, a
+// core of a two-core machine.
 __attribute__((constructor)) static void bb_stop_pool_at_load(void) {
 	if (openblas_get_parallel() == 1 && bb_pool_find() && *bb_avail != 0) bb_shutdown();
 	bb_reserve_descriptors();

@@ -3,13 +3,12 @@
 package blas
 
 /*
-#cgo pkg-config: lapacke openblas
 
 // Declared here rather than through <cblas.h>: the header's location depends
 // on which OpenBLAS variant is installed; these symbols do not. The CBLAS
 // enums are passed as int (their ABI), blasint is int in Debian's LP64
-// OpenBLAS (the ILP64 one is libopenblas64, which pkg-config's openblas does
-// not name).
+// OpenBLAS (the ILP64 one is libopenblas64, which is never linked: see
+// openblas_static.go).
 enum { bbColMajor = 102, bbNoTrans = 111, bbTrans = 112, bbUpper = 121, bbLower = 122 };
 extern void cblas_dsyrk(int order, int uplo, int trans, int n, int k,
 	double alpha, const double *a, int lda, double beta, double *c, int ldc);

@@ -8,6 +8,8 @@ const Linked = false
 
 func defaultLAPACK() LAPACK { return Gonum{} }
 
+func linkedLibraries() []string { return nil }
+
 // SetThreads does nothing in the pure-Go build: gonum's LAPACK runs on the
 // calling goroutine.
 func SetThreads(int) {}
