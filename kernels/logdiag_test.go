@@ -55,7 +55,7 @@ func TestLogAbsDiag(t *testing.T) {
 		{[]float64{2, 0, 3}, math.Inf(-1)},
 		{[]float64{2, math.Inf(-1), 3}, math.Inf(1)},
 		{[]float64{2, math.NaN(), 3}, math.NaN()},
-		{[]float64{0, math.Inf(1)}, math.NaN()}, // −Inf + Inf, as the plain sum
+		{[]float64{0, math.Inf(1)}, math.NaN()},       // −Inf + Inf, as the plain sum
 		{[]float64{5e-324, 5e-324}, -2148 * math.Ln2}, // 2·log(2⁻¹⁰⁷⁴)
 	} {
 		n := len(c.diag)
