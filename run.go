@@ -122,12 +122,15 @@ func prepare(ctx context.Context, job Job) (*run, error) {
 
 	// The inputs, by identity.
 	opt := inputs.Options{Read: job.Read, AnyFile: job.Command != nil, Recursive: job.Recursive, KeepOpen: true}
-	paths, ids, warnings := inputs.Expand(job.Inputs, opt)
-	for _, w := range warnings {
+	// The listing opens small matrix files for the scan (and the scan
+	// keeps them open for the readers): what neither took is closed here.
+	listing := inputs.List(job.Inputs, opt)
+	defer listing.Close()
+	for _, w := range listing.Warnings {
 		r.warn(w)
 	}
 	r.ids = map[safefile.ID]bool{}
-	for _, id := range ids {
+	for _, id := range listing.IDs {
 		if id != (safefile.ID{}) {
 			r.ids[id] = true
 		}
@@ -171,7 +174,7 @@ func prepare(ctx context.Context, job Job) (*run, error) {
 	if err := ctx.Err(); err != nil {
 		return r, err
 	}
-	r.set, err = inputs.Scan(ctx, paths, ids, r.spec.Pairwise, opt)
+	r.set, err = listing.Scan(ctx, r.spec.Pairwise)
 	if err != nil {
 		return r, err
 	}

@@ -17,6 +17,17 @@ func scanHead(string, matio.Options, []byte, *keeper) ([]Run, uint64, *Kept, boo
 	return nil, 0, nil, false
 }
 
+// scanOpen is never called here: the listing opens nothing (openStat).
+func scanOpen(string, int, int64, matio.Options, []byte, *keeper) ([]Run, uint64, *Kept, bool) {
+	return nil, 0, nil, false
+}
+
+// openStat declines here: the listing stats every file.
+func openStat(string, *keeper) (stat, bool) { return stat{}, false }
+
+// closeFD does nothing: nothing is opened by descriptor here.
+func closeFD(int) {}
+
 // Kept holds nothing here: the scan keeps no file open.
 type Kept struct{}
 

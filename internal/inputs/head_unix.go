@@ -80,31 +80,38 @@ func scanHead(path string, opt matio.Options, buf []byte, kp *keeper) (runs []Ru
 	if err != nil {
 		return nil, 0, nil, false
 	}
+	var st unix.Stat_t
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return nil, 0, nil, false
+	}
+	return scanOpen(path, fd, st.Size, opt, buf, kp)
+}
+
+// scanOpen is scanHead of a regular file already open as fd, of size bytes
+// when fstat'ed; it takes fd (closes it, or keeps it: kept).
+func scanOpen(path string, fd int, size int64, opt matio.Options, buf []byte, kp *keeper) (runs []Run, head uint64, kept *Kept, ok bool) {
 	defer func() {
 		if kept == nil {
 			unix.Close(fd)
 		}
 	}()
-	var st unix.Stat_t
-	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, 0, nil, false
-	}
-	n, err := unix.Pread(fd, buf[:min(int64(len(buf)), st.Size)], 0)
+	n, err := unix.Pread(fd, buf[:min(int64(len(buf)), size)], 0)
 	if err != nil {
 		return nil, 0, nil, false
 	}
 	b := buf[:n]
-	if h, ok := matio.ParseHead(path, b, st.Size); ok {
+	if h, ok := matio.ParseHead(path, b, size); ok {
 		run := Run{ID0: h.ID, Stack: h.Count > 1, Rows: h.Rows, Cols: h.Cols, Count: h.Count}
 		if h.Contiguous {
 			run.Offset, run.Direct = h.Offset, true
 			head = HeadHash(b[:h.Offset])
 		}
 		runs = []Run{run}
-		return runs, head, kp.hold(fd, runs, st.Size), true
+		return runs, head, kp.hold(fd, runs, size), true
 	}
-	h := &headFile{fd: fd, size: st.Size, head: b}
-	r, err := matio.NewReaderWith(h, st.Size, path, opt)
+	h := &headFile{fd: fd, size: size, head: b}
+	r, err := matio.NewReaderWith(h, size, path, opt)
 	if err != nil {
 		return []Run{{ID0: matio.ErrorID(path, err), Count: 1, Err: err}}, 0, nil, true
 	}
@@ -120,8 +127,34 @@ func scanHead(path string, opt matio.Options, buf []byte, kp *keeper) (runs []Ru
 			break
 		}
 	}
-	return runs, head, kp.hold(fd, runs, st.Size), true
+	return runs, head, kp.hold(fd, runs, size), true
 }
+
+// openStat opens p, which its directory says is a regular file, and
+// fstats it, for the listing (List): the open Scan would make, and the
+// identity of the file it then reads. false — with nothing left open, and
+// the caller stats p instead — when kp is nil or keeps nothing more, the
+// open fails (p is a link now: O_NOFOLLOW), the descriptor is numbered at
+// or above kp's bound, or p is no regular file after all. The open is
+// non-blocking, so a name swapped for a named pipe cannot block it.
+func openStat(p string, kp *keeper) (stat, bool) {
+	if kp == nil || kp.stopped() {
+		return stat{}, false
+	}
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_NOFOLLOW, 0)
+	if err != nil {
+		return stat{}, false
+	}
+	var st unix.Stat_t
+	if fd >= kp.below || unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+		unix.Close(fd)
+		return stat{}, false
+	}
+	return stat{path: p, id: safefile.ID{Dev: uint64(st.Dev), Ino: uint64(st.Ino)}, idOK: true, fd: fd + 1, size: st.Size}, true
+}
+
+// closeFD closes a descriptor the listing opened and nobody took.
+func closeFD(fd int) { unix.Close(fd) }
 
 // keptBytes is the largest file the scan keeps open: the open and close
 // saved matter beside reading a small file, not a large one.
@@ -207,6 +240,13 @@ func (kp *keeper) hold(fd int, runs []Run, size int64) *Kept {
 	k.fd.Store(int64(fd) + 1)
 	kp.kept = append(kp.kept, k)
 	return k
+}
+
+// stopped reports whether kp keeps nothing more (release).
+func (kp *keeper) stopped() bool {
+	kp.mu.Lock()
+	defer kp.mu.Unlock()
+	return kp.off
 }
 
 // release closes every file kp keeps that no reader took, and keeps none

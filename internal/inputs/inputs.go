@@ -169,6 +169,67 @@ func (s *Set) Todo() int {
 // ids[i] is the identity of paths[i] when it is a regular file (or a link
 // to one), and zero otherwise: Scan opens only those the fast way.
 func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warnings []string) {
+	l := expandWith(args, opt, nil)
+	return l.Paths, l.IDs, l.Warnings
+}
+
+// Listing is what List found: the paths, identities and warnings of
+// [Expand], and the files it opened on the way (Options.KeepOpen), which
+// its Scan reads without opening them again. Whoever lists closes it.
+type Listing struct {
+	Paths    []string
+	IDs      []safefile.ID
+	Warnings []string
+	opt      Options
+	kp       *keeper
+	open     []opened // by path; nil when none was opened
+}
+
+// opened is a file the listing opened: its descriptor + 1 (0 for none, or
+// once Scan or Close has taken it) and its size then.
+type opened struct {
+	fd   int
+	size int64
+}
+
+// List is [Expand] for a run that goes on to [Listing.Scan]: with
+// Options.KeepOpen (and not AnyFile), a regular matrix file of a directory
+// is opened and fstat'ed instead of stat'ed — the open the scan would make
+// anyway, and the identity of the very file scanned —, within the bounds
+// Scan keeps files open by.
+func List(args []string, opt Options) *Listing {
+	var kp *keeper
+	if opt.KeepOpen && !opt.AnyFile {
+		kp = newKeeper()
+	}
+	return expandWith(args, opt, kp)
+}
+
+// Scan is [Scan] of what l lists, reading the files l opened through
+// their descriptors (it takes them: Close closes only what it did not
+// read).
+func (l *Listing) Scan(ctx context.Context, pairwise bool) (Set, error) {
+	return scanWith(ctx, l.Paths, l.IDs, l.open, l.kp, pairwise, l.opt)
+}
+
+// Close closes the files l opened that Scan did not take. It may be called
+// more than once.
+func (l *Listing) Close() {
+	for i := range l.open {
+		if fd := l.open[i].fd; fd > 0 {
+			l.open[i].fd = 0
+			closeFD(fd - 1)
+		}
+	}
+}
+
+// expandWith is Expand, opening regular files of directories (fastScan says
+// which) within kp's bounds when kp is not nil.
+func expandWith(args []string, opt Options, kp *keeper) *Listing {
+	l := &Listing{opt: opt, kp: kp}
+	var paths []string
+	var ids []safefile.ID
+	var warnings []string
 	seen := map[safefile.ID]string{}
 	dups := 0
 	var dupEx string
@@ -181,9 +242,20 @@ func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warn
 				if dupEx == "" {
 					dupEx = fmt.Sprintf("%s is %s", Quote(p), Quote(first))
 				}
+				if st.fd > 0 {
+					closeFD(st.fd - 1)
+				}
 				return
 			}
 			seen[id] = p
+		}
+		if st.fd > 0 {
+			if l.open == nil {
+				l.open = make([]opened, len(paths), cap(paths))
+			}
+			l.open = append(l.open, opened{fd: st.fd, size: st.size})
+		} else if l.open != nil {
+			l.open = append(l.open, opened{})
 		}
 		paths = append(paths, p)
 		ids = append(ids, id)
@@ -203,15 +275,21 @@ func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warn
 			inside = append(inside, dst.id)
 			defer func() { inside = inside[:len(inside)-1] }()
 		}
-		entries, err := readNames(dir)
+		entries, err := readEntries(dir)
 		if err != nil {
 			add(dir, missing) // fails on opening, naming the directory
 			return
 		}
 		paths = slices.Grow(paths, len(entries))
 		ids = slices.Grow(ids, len(entries))
-		stats := statAll(dir, entries)
-		for k, name := range entries {
+		if l.open != nil {
+			l.open = slices.Grow(l.open, len(entries))
+		}
+		stats := statAll(dir, entries, func(name string) bool {
+			return kp != nil && matio.Listed(name) && fastScan(name, opt)
+		}, kp)
+		for k, e := range entries {
+			name := e.name
 			if strings.HasPrefix(name, ".") {
 				continue
 			}
@@ -257,41 +335,65 @@ func Expand(args []string, opt Options) (paths []string, ids []safefile.ID, warn
 	for _, d := range dirs {
 		warnings = append(warnings, fmt.Sprintf("skipped %d entr%s of %s that %s not regular files (named pipes, sockets or devices)", skipped[d], plural(skipped[d], "y", "ies"), Quote(d), plural(skipped[d], "is", "are")))
 	}
-	return paths, ids, warnings
+	l.Paths, l.IDs, l.Warnings = paths, ids, warnings
+	return l
 }
 
 // stat is what os.Stat said of a path (links followed): only what Expand
-// needs, so that 100,000 entries do not hold 100,000 fs.FileInfo.
+// needs, so that 100,000 entries do not hold 100,000 fs.FileInfo. A file
+// opened instead (fstat'ed) has fd, its descriptor + 1, and its size.
 type stat struct {
 	path string
 	mode fs.FileMode
 	id   safefile.ID
 	idOK bool
 	err  error
+	fd   int
+	size int64
 }
 
-// readNames lists the names in dir, sorted (what os.ReadDir lists, without
-// a DirEntry for each: every entry is stat'ed anyway).
-func readNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	slices.Sort(names)
-	return names, err
+// dirent is a directory entry: its name, and whether the directory says it
+// is a regular file (never so for a link; not known everywhere).
+type dirent struct {
+	name    string
+	regular bool
+}
+
+// readEntries lists the entries of dir, sorted by name.
+func readEntries(dir string) ([]dirent, error) {
+	entries, err := readDirents(dir)
+	slices.SortFunc(entries, func(a, b dirent) int { return strings.Compare(a.name, b.name) })
+	return entries, err
+}
+
+// fastScan reports whether Scan reads a regular file of this name through
+// its first bytes (scanHead) rather than the careful way: every matrix file
+// but a raw .f64, whose .shape sidecar only matio.OpenWith reads (unless
+// Read.Shape is given).
+func fastScan(path string, opt Options) bool {
+	return len(opt.Read.Shape) > 0 || !strings.EqualFold(filepath.Ext(path), ".f64")
 }
 
 // statAll stats the entries of dir not starting with ".", in order; a
 // large directory on as many goroutines as Go may run at once (each stat
-// is a system call that walks the path).
-func statAll(dir string, entries []string) []stat {
+// is a system call that walks the path). An entry the directory says is a
+// regular file and open accepts is opened and fstat'ed instead, within
+// kp's bounds (openStat), for the scan to read.
+func statAll(dir string, entries []dirent, open func(name string) bool, kp *keeper) []stat {
 	out := make([]stat, len(entries))
 	one := func(k int) {
-		if name := entries[k]; !strings.HasPrefix(name, ".") {
-			out[k] = statOf(filepath.Join(dir, name))
+		e := entries[k]
+		if strings.HasPrefix(e.name, ".") {
+			return
 		}
+		p := filepath.Join(dir, e.name)
+		if e.regular && open(e.name) {
+			if st, ok := openStat(p, kp); ok {
+				out[k] = st
+				return
+			}
+		}
+		out[k] = statOf(p)
 	}
 	workers := min(runtime.GOMAXPROCS(0), runtime.NumCPU(), len(entries)/256)
 	if workers < 2 {
@@ -330,14 +432,19 @@ func plural(n int, one, many string) string {
 // then returns ctx's error and no set; a ctx already done when Scan is
 // called (even with no paths) scans nothing.
 func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool, opt Options) (Set, error) {
-	if err := ctx.Err(); err != nil {
-		return Set{}, err
-	}
-	files := make([]File, len(paths))
 	var kp *keeper
 	if opt.KeepOpen {
 		kp = newKeeper()
 	}
+	return scanWith(ctx, paths, ids, nil, kp, pairwise, opt)
+}
+
+// scanWith is Scan, with the files open lists already open (Listing.Scan).
+func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []opened, kp *keeper, pairwise bool, opt Options) (Set, error) {
+	if err := ctx.Err(); err != nil {
+		return Set{}, err
+	}
+	files := make([]File, len(paths))
 	// Workers take the next file by counting, not from a channel: a
 	// handoff per file costs as much as a small file's scan.
 	var next atomic.Int64
@@ -362,11 +469,22 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 					f.Runs = []Run{anyFile(paths[i])}
 				case pairwise:
 					f.Runs = []Run{scanPair(paths[i], "", opt.Read)}
-				case f.ID != (safefile.ID{}) && (len(opt.Read.Shape) > 0 || !strings.EqualFold(filepath.Ext(f.Path), ".f64")):
+				case f.ID != (safefile.ID{}) && fastScan(f.Path, opt):
 					// A regular file: its headers from its first bytes,
-					// with the fewest system calls (a raw .f64 needs its
-					// .shape sidecar, which only OpenWith reads).
-					if runs, head, kept, ok := scanHead(f.Path, opt.Read, buf, kp); ok {
+					// with the fewest system calls, through the
+					// descriptor the listing opened if it did.
+					var runs []Run
+					var head uint64
+					var kept *Kept
+					var ok bool
+					if i < len(open) && open[i].fd > 0 {
+						fd, size := open[i].fd-1, open[i].size
+						open[i].fd = 0
+						runs, head, kept, ok = scanOpen(f.Path, fd, size, opt.Read, buf, kp)
+					} else {
+						runs, head, kept, ok = scanHead(f.Path, opt.Read, buf, kp)
+					}
+					if ok {
 						f.Runs, f.Head, f.Kept = runs, head, kept
 						break
 					}

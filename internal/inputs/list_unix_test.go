@@ -1,0 +1,252 @@
+//go:build linux
+
+package inputs
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/blasbatch/blasbatch/matio"
+)
+
+// openFDs counts the process's open descriptors.
+func openFDs(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(fds)
+}
+
+// listTree writes a tree of every kind of entry a listing meets: .npy
+// matrices and a stack, an .npz, a raw .f64 with its .shape sidecar, a
+// CSV, a link to a matrix, a hard link to one (the same file twice), a
+// dangling link, a named pipe, a file that is no matrix, a dotfile and a
+// subdirectory with a matrix of its own.
+func listTree(t *testing.T) string {
+	t.Helper()
+	dir := shortDir(t)
+	writeNpy(t, filepath.Join(dir, "a.npy"), 3, 2)
+	writeNpy(t, filepath.Join(dir, "b.npy"), 4, 4)
+	writeNpy(t, filepath.Join(dir, "stack.npy"), 5, 2, 3)
+	writeNpz(t, filepath.Join(dir, "z.npz"), member{name: "x.npy", shape: []int{2, 2}}, member{name: "y.npy", shape: []int{3, 3}})
+	writeFile(t, filepath.Join(dir, "raw.f64"), make([]byte, 8*6))
+	writeFile(t, filepath.Join(dir, "raw.f64.shape"), []byte("2 3\n"))
+	writeFile(t, filepath.Join(dir, "c.csv"), []byte("1,2\n3,4\n"))
+	writeFile(t, filepath.Join(dir, "notes.txt"), []byte("not a matrix"))
+	writeNpy(t, filepath.Join(dir, ".hidden.npy"), 2, 2)
+	for _, l := range [][2]string{{"a.npy", "link.npy"}, {"gone.npy", "dangling.npy"}} {
+		if err := os.Symlink(l[0], filepath.Join(dir, l[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Link(filepath.Join(dir, "b.npy"), filepath.Join(dir, "hard.npy")); err != nil {
+		t.Fatal(err)
+	}
+	mkfifo(t, filepath.Join(dir, "pipe.npy"))
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeNpy(t, filepath.Join(dir, "sub", "s.npy"), 2, 5)
+	return dir
+}
+
+// withoutKept is the set with no file kept open, for comparing with a set
+// scanned without KeepOpen.
+func withoutKept(s Set) Set {
+	files := make([]File, len(s.Files))
+	copy(files, s.Files)
+	for i := range files {
+		files[i].Kept = nil
+	}
+	s.Files = files
+	return s
+}
+
+// TestListAgreesWithExpand: List lists what Expand lists — the same
+// paths, identities and warnings, every kind of entry included — and its
+// Scan, which reads the files the listing opened, finds what Scan of
+// Expand's paths finds by name; Scan, Set.Close and Listing.Close leave no
+// descriptor open, and Close may come twice.
+func TestListAgreesWithExpand(t *testing.T) {
+	dir := listTree(t)
+	growTable(t, 200)
+	for _, opt := range []Options{{KeepOpen: true}, {KeepOpen: true, Recursive: true}, {KeepOpen: true, Read: matio.Options{Shape: []int{2, 3}}}} {
+		before := openFDs(t)
+		paths, ids, warnings := expand(t, []string{dir}, opt)
+		var l *Listing
+		within(t, "List", func() { l = List([]string{dir}, opt) })
+		if !reflect.DeepEqual(l.Paths, paths) || !reflect.DeepEqual(l.IDs, ids) || !reflect.DeepEqual(l.Warnings, warnings) {
+			t.Fatalf("%+v: List says\n%q %v %q\nExpand says\n%q %v %q", opt, l.Paths, l.IDs, l.Warnings, paths, ids, warnings)
+		}
+		opened := 0
+		for _, o := range l.open {
+			if o.fd > 0 {
+				opened++
+			}
+		}
+		if opened == 0 {
+			t.Fatalf("%+v: List opened no file", opt)
+		}
+		var got Set
+		var err error
+		within(t, "Listing.Scan", func() { got, err = l.Scan(context.Background(), false) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain, err := Scan(context.Background(), paths, ids, false, Options{Read: opt.Read, Recursive: opt.Recursive})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g := withoutKept(got); !reflect.DeepEqual(g, plain) {
+			t.Errorf("%+v: Listing.Scan found\n%+v\nScan by name\n%+v", opt, g.Files, plain.Files)
+		}
+		kept := 0
+		for _, f := range got.Files {
+			if f.Kept != nil {
+				kept++
+			}
+		}
+		if kept == 0 {
+			t.Errorf("%+v: nothing kept open for the readers", opt)
+		}
+		got.Close()
+		l.Close()
+		l.Close()
+		if after := openFDs(t); after != before {
+			t.Errorf("%+v: %d descriptors open before List, %d after Scan and Close", opt, before, after)
+		}
+	}
+}
+
+// TestListScansTheFileListed: the file Scan reads is the one the listing
+// opened and identified, even when another file has been renamed over its
+// name since; Close without Scan closes everything List opened.
+func TestListScansTheFileListed(t *testing.T) {
+	dir := shortDir(t)
+	writeNpy(t, filepath.Join(dir, "a.npy"), 3, 2)
+	writeNpy(t, filepath.Join(dir, "b.npy"), 3, 2)
+	growTable(t, 200)
+	before := openFDs(t)
+	l := List([]string{dir}, Options{KeepOpen: true})
+	var st unix.Stat_t
+	if err := unix.Stat(filepath.Join(dir, "a.npy"), &st); err != nil {
+		t.Fatal(err)
+	}
+	if l.IDs[0].Ino != st.Ino {
+		t.Fatalf("the listing's identity of a.npy is %v, its inode %d", l.IDs[0], st.Ino)
+	}
+	writeNpy(t, filepath.Join(dir, "new.npy"), 7, 9)
+	if err := os.Rename(filepath.Join(dir, "new.npy"), filepath.Join(dir, "a.npy")); err != nil {
+		t.Fatal(err)
+	}
+	set, err := l.Scan(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := set.Files[0].Runs[0]; r.Rows != 3 || r.Cols != 2 {
+		t.Errorf("the scan read the file renamed over a.npy (%d×%d), not the one listed (3×2)", r.Rows, r.Cols)
+	}
+	set.Close()
+	l.Close()
+
+	l = List([]string{dir}, Options{KeepOpen: true})
+	if n := openFDs(t); n != before+2 {
+		t.Errorf("List of two small files holds %d descriptors, want 2", n-before)
+	}
+	l.Close()
+	if after := openFDs(t); after != before {
+		t.Errorf("%d descriptors open before List, %d after Close without Scan", before, after)
+	}
+	if l := List([]string{dir}, Options{}); l.open != nil {
+		t.Error("List without KeepOpen opened files")
+	}
+	if l := List([]string{dir}, Options{KeepOpen: true, AnyFile: true}); l.open != nil {
+		t.Error("List with AnyFile (no headers read) opened files")
+	}
+}
+
+// TestListNeverStarves: the listing opens files only within what the
+// scan may keep — four Lists and Scans at once over 600 files with 240
+// descriptors to spare scan every file, and leave a quarter of the limit
+// free once they are done.
+func TestListNeverStarves(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 600 {
+		writeFile(t, filepath.Join(dir, fmt.Sprintf("m%03d.npy", i)), npyBytes(t, uint64(i), 2, 2))
+	}
+	growTable(t, 1000)
+	lowerFileLimit(t, 240)
+	sets := make([]Set, 4)
+	var wg sync.WaitGroup
+	for i := range sets {
+		wg.Go(func() {
+			l := List([]string{dir}, Options{KeepOpen: true})
+			defer l.Close()
+			var err error
+			if sets[i], err = l.Scan(context.Background(), false); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	for _, s := range sets {
+		defer s.Close()
+		if len(s.Files) != 600 {
+			t.Fatalf("%d files scanned, want 600", len(s.Files))
+		}
+		for _, f := range s.Files {
+			if r := f.Runs[0]; r.Err != nil || r.Rows != 2 {
+				t.Fatalf("%s: %+v", f.Path, r)
+			}
+		}
+	}
+	var lim unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
+	var spare []*os.File
+	for range lim.Cur / 4 {
+		f, err := os.Open(filepath.Join(dir, "m000.npy"))
+		if err != nil {
+			t.Fatalf("after four Lists and Scans, opening another file: %v", err)
+		}
+		spare = append(spare, f)
+	}
+	for _, f := range spare {
+		f.Close()
+	}
+}
+
+// TestParseDirents: the records of a getdents64 buffer, "." and ".."
+// left out, a record that does not fit ending the parse.
+func TestParseDirents(t *testing.T) {
+	rec := func(name string, typ byte) []byte {
+		n := (19 + len(name) + 1 + 7) &^ 7
+		b := make([]byte, n)
+		b[16], b[17] = byte(n), byte(n>>8)
+		b[18] = typ
+		copy(b[19:], name)
+		return b
+	}
+	var buf []byte
+	for _, r := range [][]byte{rec(".", unix.DT_DIR), rec("..", unix.DT_DIR), rec("a.npy", unix.DT_REG), rec("l.npy", unix.DT_LNK), rec("a-much-longer-name.npy", unix.DT_UNKNOWN)} {
+		buf = append(buf, r...)
+	}
+	got := parseDirents(append(buf, 0, 0, 0), nil)
+	want := []dirent{{"a.npy", true}, {"l.npy", false}, {"a-much-longer-name.npy", false}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parseDirents: %+v, want %+v", got, want)
+	}
+	bad := rec("b.npy", unix.DT_REG)
+	bad[16] = 200 // longer than the buffer
+	if got := parseDirents(append(rec("a.npy", unix.DT_REG), bad...), nil); len(got) != 1 {
+		t.Errorf("a record past the buffer's end: %+v", got)
+	}
+}
