@@ -10,7 +10,7 @@ import (
 	"github.com/blasbatch/blasbatch/matio"
 )
 
-const headBytes = 4 << 10
+const headBytes = 1 << 10
 
 // scanHead declines here: files are opened the careful way.
 func scanHead(string, matio.Options, []byte, *keeper) ([]Run, uint64, *Kept, bool) {
