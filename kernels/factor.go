@@ -7,6 +7,7 @@ import (
 	gblas "gonum.org/v1/gonum/blas"
 
 	"github.com/blasbatch/blasbatch/blas"
+	"github.com/blasbatch/blasbatch/kernels/internal/symm"
 )
 
 // SymmetryTol is the chol kernel's tolerance for a symmetric input:
@@ -197,45 +198,11 @@ func asymmetry(n int, a []float64) (scale, diff float64) {
 }
 
 // symmetricFinite reports whether the n×n a is exactly symmetric
-// (a[i,j] == a[j,i]) with every element finite, in one pass over tiles as
-// asymmetry goes, stopping at the first pair that differs: the usual input
-// of chol and eigh, checked at a third of the cost of CheckFinite and
-// asymmetry. False says only that one of them will find something.
-func symmetricFinite(n int, a []float64) bool {
-	a = a[:n*n]
-	const tile = 16
-	// v−v is 0 for a finite v, NaN for ±Inf and NaN; four sums, so that
-	// the additions do not wait on one another.
-	var z0, z1, z2, z3 float64
-	for i0 := 0; i0 < n; i0 += tile {
-		for j0 := 0; j0 < i0+tile && j0 < n; j0 += tile {
-			for i := max(i0, j0); i < min(i0+tile, n); i++ {
-				row := a[i*n : i*n+min(j0+tile, i+1)]
-				j := j0
-				for ; j+4 <= len(row); j += 4 {
-					v0, v1, v2, v3 := row[j], row[j+1], row[j+2], row[j+3]
-					// Each a[j·n+i] != v is also true for a NaN, which
-					// equals nothing.
-					if v0 != a[j*n+i] || v1 != a[(j+1)*n+i] || v2 != a[(j+2)*n+i] || v3 != a[(j+3)*n+i] {
-						return false
-					}
-					z0 += v0 - v0
-					z1 += v1 - v1
-					z2 += v2 - v2
-					z3 += v3 - v3
-				}
-				for ; j < len(row); j++ {
-					v := row[j]
-					if v != a[j*n+i] {
-						return false
-					}
-					z0 += v - v
-				}
-			}
-		}
-	}
-	return z0+z1+z2+z3 == 0
-}
+// (a[i,j] == a[j,i]) with every element finite (symm.Check: one pass, in
+// vectors where the CPU has them): the usual input of chol and eigh,
+// checked at a fraction of the cost of CheckFinite and asymmetry. False
+// says only that one of them will find something.
+func symmetricFinite(n int, a []float64) bool { return symm.Check(n, a) }
 
 // logAbsDiag is Σ log|a[i,i]| of the n×n a: the log of the product of
 // the diagonal's mantissas plus its exponents times ln 2 — one logarithm,
