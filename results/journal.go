@@ -20,7 +20,9 @@ import (
 type SyncMode int
 
 const (
-	// SyncInterval syncs at most once a second, and at Close: the default.
+	// SyncInterval syncs at most once a second, in the background (a
+	// Write never waits for it; its failure is the next Write's or Close's
+	// error), and at Close: the default.
 	SyncInterval SyncMode = iota
 	// SyncEvery syncs after every Write (every chunk of records).
 	SyncEvery
@@ -121,6 +123,14 @@ type Journal struct {
 	last   time.Time
 	wrote  bool
 	closed bool
+	// The background sync of SyncInterval: one at a time (syncing), its
+	// error kept for the next Write or Close, waited for by Close.
+	syncing bool
+	syncErr error
+	syncs   sync.WaitGroup
+	end     int64        // where the next Write writes (a regular file)
+	started int64        // where the records not yet handed to the disk begin
+	fsync   func() error // the file's Sync; tests stand in for it
 
 	done   map[string]bool // ids recorded ok (Resume)
 	failed map[string]bool // ids recorded failed and never ok (Resume)
@@ -353,6 +363,7 @@ func (j *Journal) Begin() error {
 		return nil
 	}
 	j.begun = true
+	j.last = time.Now() // the first sync a second from now
 	if !j.regular {
 		return nil
 	}
@@ -366,6 +377,7 @@ func (j *Journal) Begin() error {
 	if _, err := j.f.Seek(size, io.SeekStart); err != nil {
 		return &JournalError{Path: j.path, Err: unwrapPath(err)}
 	}
+	j.end, j.started = size, size
 	return nil
 }
 
@@ -382,9 +394,37 @@ func (j *Journal) Write(p []byte) (int, error) {
 	}
 	n, err := j.f.Write(p)
 	j.wrote = j.wrote || n > 0
-	if err == nil && j.regular && (j.opt.Sync == SyncEvery || j.opt.Sync == SyncInterval && time.Since(j.last) >= syncInterval) {
-		err = j.f.Sync()
-		j.last = time.Now()
+	j.end += int64(n)
+	if j.regular && j.opt.Sync != SyncEvery && j.end-j.started >= 8<<20 {
+		// The disk starts on these records now, so the sync at Close
+		// (at the end of the run, when nothing else is left to do) has
+		// only the last of them to wait for.
+		startWriteback(j.f, j.started, j.end-j.started)
+		j.started = j.end
+	}
+	switch {
+	case err != nil || !j.regular:
+	case j.opt.Sync == SyncEvery:
+		err = j.sync()
+	case j.opt.Sync == SyncInterval && !j.syncing && time.Since(j.last) >= syncInterval:
+		// In the background: an fsync waits for the disk (tens of
+		// milliseconds, the first after emptying a large file more), and
+		// the lanes would wait for this writer meanwhile.
+		j.syncing, j.last = true, time.Now()
+		j.syncs.Add(1)
+		go func() {
+			defer j.syncs.Done()
+			e := j.sync()
+			j.mu.Lock()
+			defer j.mu.Unlock()
+			j.syncing = false
+			if j.syncErr == nil {
+				j.syncErr = e
+			}
+		}()
+	}
+	if err == nil {
+		err = j.syncErr
 	}
 	if err != nil {
 		err = &JournalError{Path: j.path, Err: unwrapPath(err)}
@@ -392,18 +432,30 @@ func (j *Journal) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// sync forces the file's records to disk.
+func (j *Journal) sync() error {
+	if j.fsync != nil {
+		return j.fsync()
+	}
+	return j.f.Sync()
+}
+
 // Close syncs a regular file, releases its lock and closes it. Calling it
 // again does nothing.
 func (j *Journal) Close() error {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	if j.closed {
+		j.mu.Unlock()
 		return nil
 	}
-	j.closed = true
-	var err error
-	if j.regular && j.begun {
-		err = j.f.Sync()
+	j.closed = true // no Write starts another background sync
+	j.mu.Unlock()
+	j.syncs.Wait()
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	err := j.syncErr
+	if err == nil && j.regular && j.begun {
+		err = j.sync()
 	}
 	if e := j.release(); err == nil {
 		err = e
@@ -418,11 +470,15 @@ func (j *Journal) Close() error {
 // and a file OpenJournal created is removed again.
 func (j *Journal) Abort() {
 	j.mu.Lock()
-	defer j.mu.Unlock()
 	if j.closed {
+		j.mu.Unlock()
 		return
 	}
 	j.closed = true
+	j.mu.Unlock()
+	j.syncs.Wait()
+	j.mu.Lock()
+	defer j.mu.Unlock()
 	if j.createdPath != "" && !j.wrote {
 		os.Remove(j.createdPath)
 	}

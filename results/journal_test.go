@@ -8,7 +8,9 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/blasbatch/blasbatch/kernels"
 )
@@ -344,4 +346,126 @@ func TestHugeFirstLineReadBounded(t *testing.T) {
 	if got := after.TotalAlloc - before.TotalAlloc; got > 90<<20 {
 		t.Errorf("opening it allocated %d MiB", got>>20)
 	}
+}
+
+// TestJournalBackgroundSync: with SyncInterval no Write waits for a sync —
+// the first comes a second after Begin, in the background, while Writes go
+// on, and never two at once —; Close waits for the one in flight and then
+// syncs what came after it; a background sync's failure is the error of
+// the next Write, and of Close. SyncEvery syncs in every Write; SyncEnd
+// only in Close.
+func TestJournalBackgroundSync(t *testing.T) {
+	open := func(t *testing.T, mode SyncMode) (*Journal, chan chan error) {
+		t.Helper()
+		j, err := OpenJournal(filepath.Join(t.TempDir(), "r.jsonl"), JournalOptions{Kernel: "svd", Sync: mode})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Each sync hands the test a channel and waits for the error the
+		// test sends on it.
+		calls := make(chan chan error, 8)
+		j.fsync = func() error {
+			reply := make(chan error)
+			calls <- reply
+			return <-reply
+		}
+		return j, calls
+	}
+	deadline := func(t *testing.T, what string, calls chan chan error) chan error {
+		t.Helper()
+		select {
+		case reply := <-calls:
+			return reply
+		case <-time.After(20 * time.Second):
+			t.Fatalf("no sync %s", what)
+			return nil
+		}
+	}
+	rec := []byte(recordLines("svd", "a"))
+
+	t.Run("interval", func(t *testing.T) {
+		j, calls := open(t, SyncInterval)
+		if _, err := j.Write(rec); err != nil { // Begin: the first sync a second away
+			t.Fatal(err)
+		}
+		if len(calls) != 0 {
+			t.Fatal("a Write right after Begin synced")
+		}
+		j.mu.Lock()
+		j.last = time.Now().Add(-2 * syncInterval)
+		j.mu.Unlock()
+		if _, err := j.Write(rec); err != nil { // starts the background sync, returns at once
+			t.Fatal(err)
+		}
+		inFlight := deadline(t, "in the background", calls)
+		j.mu.Lock()
+		j.last = time.Now().Add(-2 * syncInterval)
+		j.mu.Unlock()
+		if _, err := j.Write(rec); err != nil { // while it is in flight: no second one
+			t.Fatal(err)
+		}
+		if len(calls) != 0 {
+			t.Fatal("two syncs at once")
+		}
+		closed := make(chan error, 1)
+		go func() { closed <- j.Close() }()
+		select {
+		case err := <-closed:
+			t.Fatalf("Close returned (%v) with a sync in flight", err)
+		case <-time.After(50 * time.Millisecond):
+		}
+		inFlight <- nil
+		deadline(t, "at Close", calls) <- nil
+		if err := <-closed; err != nil {
+			t.Fatal(err)
+		}
+		if got := readFile(t, j.path); got != string(rec)+string(rec)+string(rec) {
+			t.Fatalf("file holds %q", got)
+		}
+	})
+
+	t.Run("failure", func(t *testing.T) {
+		j, calls := open(t, SyncInterval)
+		j.Write(rec)
+		j.mu.Lock()
+		j.last = time.Now().Add(-2 * syncInterval)
+		j.mu.Unlock()
+		if _, err := j.Write(rec); err != nil {
+			t.Fatal(err)
+		}
+		deadline(t, "in the background", calls) <- syscall.EIO
+		j.syncs.Wait()
+		if _, err := j.Write(rec); !errors.Is(err, syscall.EIO) {
+			t.Fatalf("the Write after a failed sync: %v, want EIO", err)
+		}
+		if err := j.Close(); !errors.Is(err, syscall.EIO) {
+			t.Fatalf("Close after a failed sync: %v, want EIO", err)
+		}
+	})
+
+	t.Run("every and end", func(t *testing.T) {
+		j, calls := open(t, SyncEvery)
+		done := make(chan error, 1)
+		go func() { _, err := j.Write(rec); done <- err }()
+		deadline(t, "in a SyncEvery Write", calls) <- nil
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		go func() { done <- j.Close() }()
+		deadline(t, "at Close", calls) <- nil
+		<-done
+
+		j, calls = open(t, SyncEnd)
+		j.Write(rec)
+		j.mu.Lock()
+		j.last = time.Now().Add(-2 * syncInterval)
+		j.mu.Unlock()
+		j.Write(rec)
+		if len(calls) != 0 {
+			t.Fatal("SyncEnd synced before Close")
+		}
+		go func() { done <- j.Close() }()
+		deadline(t, "at Close", calls) <- nil
+		<-done
+	})
 }
