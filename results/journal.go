@@ -131,6 +131,10 @@ type Journal struct {
 	end     int64        // where the next Write writes (a regular file)
 	started int64        // where the records not yet handed to the disk begin
 	fsync   func() error // the file's Sync; tests stand in for it
+	// Begin's emptying of the file, in the background: ready is closed
+	// when it is done, beginErr its error (set before).
+	ready    chan struct{}
+	beginErr error
 
 	done   map[string]bool // ids recorded ok (Resume)
 	failed map[string]bool // ids recorded failed and never ok (Resume)
@@ -356,6 +360,9 @@ func (j *Journal) Torn() int64 { return j.torn }
 // Begin makes the file ready for the run's records: empties it (no
 // Resume) or cuts a torn last line (Resume), then appends. Call it once,
 // when everything that can fail before the first record has succeeded.
+// The emptying runs in the background (freeing a large file's blocks takes
+// milliseconds, which the first items need not wait for): the first Write
+// waits for it and returns its error, and Close and Abort wait for it too.
 func (j *Journal) Begin() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -364,27 +371,44 @@ func (j *Journal) Begin() error {
 	}
 	j.begun = true
 	j.last = time.Now() // the first sync a second from now
+	j.ready = make(chan struct{})
 	if !j.regular {
+		close(j.ready)
 		return nil
 	}
 	size := int64(0)
 	if j.opt.Resume {
 		size = j.whole
 	}
-	if err := j.f.Truncate(size); err != nil {
-		return &JournalError{Path: j.path, Err: unwrapPath(err)}
-	}
-	if _, err := j.f.Seek(size, io.SeekStart); err != nil {
-		return &JournalError{Path: j.path, Err: unwrapPath(err)}
-	}
 	j.end, j.started = size, size
+	go func() {
+		defer close(j.ready)
+		if err := j.f.Truncate(size); err != nil {
+			j.beginErr = &JournalError{Path: j.path, Err: unwrapPath(err)}
+		} else if _, err := j.f.Seek(size, io.SeekStart); err != nil {
+			j.beginErr = &JournalError{Path: j.path, Err: unwrapPath(err)}
+		}
+	}()
 	return nil
+}
+
+// began waits for Begin's emptying, if Begin was called, and returns its
+// error.
+func (j *Journal) began() error {
+	if j.ready == nil {
+		return nil
+	}
+	<-j.ready
+	return j.beginErr
 }
 
 // Write writes whole records (Begin is called first if it was not) and
 // forces them to disk as the Sync mode says.
 func (j *Journal) Write(p []byte) (int, error) {
 	if err := j.Begin(); err != nil {
+		return 0, err
+	}
+	if err := j.began(); err != nil {
 		return 0, err
 	}
 	j.mu.Lock()
@@ -451,9 +475,13 @@ func (j *Journal) Close() error {
 	j.closed = true // no Write starts another background sync
 	j.mu.Unlock()
 	j.syncs.Wait()
+	berr := j.began()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	err := j.syncErr
+	if berr != nil {
+		err = berr
+	}
 	if err == nil && j.regular && j.begun {
 		err = j.sync()
 	}
@@ -477,6 +505,7 @@ func (j *Journal) Abort() {
 	j.closed = true
 	j.mu.Unlock()
 	j.syncs.Wait()
+	j.began()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.createdPath != "" && !j.wrote {

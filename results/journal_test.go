@@ -83,8 +83,9 @@ func TestJournalRefusesWithoutChanging(t *testing.T) {
 }
 
 // TestJournalFresh: an empty file, a missing one and a results file are
-// accepted without a change until Begin; Begin empties; Abort leaves the
-// file as it was and removes one OpenJournal created.
+// accepted without a change until Begin; Begin empties (by the time the
+// first Write returns); Abort leaves the file as it was and removes one
+// OpenJournal created.
 func TestJournalFresh(t *testing.T) {
 	dir := t.TempDir()
 	old := filepath.Join(dir, "old.jsonl")
@@ -109,12 +110,13 @@ func TestJournalFresh(t *testing.T) {
 	if err := j.Begin(); err != nil {
 		t.Fatal(err)
 	}
-	if readFile(t, old) != "" {
-		t.Fatal("Begin did not empty the file")
-	}
 	rec := recordLines("svd", "z")
 	if _, err := j.Write([]byte(rec)); err != nil {
 		t.Fatal(err)
+	}
+	// Begin empties the file in the background; the first Write waits.
+	if got := readFile(t, old); got != rec {
+		t.Fatalf("after Begin and a Write the file holds %q", got)
 	}
 	if err := j.Close(); err != nil {
 		t.Fatal(err)
