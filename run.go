@@ -108,17 +108,17 @@ func prepare(ctx context.Context, job Job) (*run, error) {
 	if err := checkJob(job, r.spec); err != nil {
 		return nil, err
 	}
-	var err error
-	if r.host, err = probeHost(); err != nil {
-		return nil, err
+	// The machine (sysfs, cgroups, the BLAS loaded: a millisecond or two of
+	// small reads) is read while the inputs are listed.
+	type probed struct {
+		h   host
+		err error
 	}
-	r.budget = job.MaxMemory
-	switch {
-	case r.budget == 0:
-		r.budget = defaultMemoryBudget(r.host.usable.Cgroup.MemoryLimit)
-	case r.budget < 0:
-		r.budget = 0
-	}
+	hostc := make(chan probed, 1)
+	go func() {
+		h, err := probeHost()
+		hostc <- probed{h, err}
+	}()
 
 	// The inputs, by identity.
 	opt := inputs.Options{Read: job.Read, AnyFile: job.Command != nil, Recursive: job.Recursive, KeepOpen: true}
@@ -126,6 +126,18 @@ func prepare(ctx context.Context, job Job) (*run, error) {
 	// keeps them open for the readers): what neither took is closed here.
 	listing := inputs.List(job.Inputs, opt)
 	defer listing.Close()
+	p := <-hostc
+	if p.err != nil {
+		return nil, p.err
+	}
+	r.host = p.h
+	r.budget = job.MaxMemory
+	switch {
+	case r.budget == 0:
+		r.budget = defaultMemoryBudget(r.host.usable.Cgroup.MemoryLimit)
+	case r.budget < 0:
+		r.budget = 0
+	}
 	for _, w := range listing.Warnings {
 		r.warn(w)
 	}
@@ -174,8 +186,8 @@ func prepare(ctx context.Context, job Job) (*run, error) {
 	if err := ctx.Err(); err != nil {
 		return r, err
 	}
-	r.set, err = listing.Scan(ctx, r.spec.Pairwise)
-	if err != nil {
+	var err error
+	if r.set, err = listing.Scan(ctx, r.spec.Pairwise); err != nil {
 		return r, err
 	}
 	r.set.Append(inputs.ScanPairs(job.Pairs, opt))
