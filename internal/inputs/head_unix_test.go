@@ -211,7 +211,9 @@ func lowerFileLimit(t *testing.T, spare uint64) {
 
 // TestKeepingNeverStarves: files are kept open only within what the
 // process may open — four scans at once, with 240 descriptors to spare,
-// scan all of 600 files each and leave a quarter of the limit free —
+// scan all of 600 files each and leave a quarter of the limit free, and
+// so do four Lists (which open the files as they list them) and their
+// Scans —
 // and a scan that finds the process out of descriptors anyway (allowed to
 // keep without limit) closes what it keeps, keeps nothing more, and still
 // scans every file.
@@ -236,44 +238,23 @@ func TestKeepingNeverStarves(t *testing.T) {
 		}
 		return kept
 	}
-	t.Run("four scans", func(t *testing.T) {
-		growTable(t, 1000)
-		lowerFileLimit(t, 240)
-		sets := make([]Set, 4)
-		var wg sync.WaitGroup
-		for i := range sets {
-			wg.Go(func() {
-				var err error
-				sets[i], err = Scan(context.Background(), paths, ids, false, Options{KeepOpen: true})
-				if err != nil {
-					t.Error(err)
-				}
-			})
-		}
-		wg.Wait()
-		kept := 0
-		for _, s := range sets {
-			kept += check(t, s)
-			defer s.Close()
-		}
-		var l unix.Rlimit
-		unix.Getrlimit(unix.RLIMIT_NOFILE, &l)
-		if kept == 0 || kept > int(l.Cur*3/4) {
-			t.Errorf("%d files kept open under a limit of %d", kept, l.Cur)
-		}
-		// A quarter of the limit is still free for the reads.
-		var spare []*os.File
-		for range l.Cur / 4 {
-			f, err := os.Open(paths[0])
-			if err != nil {
-				t.Fatalf("after keeping %d files, opening another: %v", kept, err)
-			}
-			spare = append(spare, f)
-		}
-		for _, f := range spare {
-			f.Close()
-		}
-	})
+	// Four scans of the names Expand listed, and four of what List listed
+	// and opened on the way (Listing.Scan).
+	for _, how := range []struct {
+		name string
+		scan func() (Set, error)
+	}{
+		{"four scans", func() (Set, error) {
+			return Scan(context.Background(), paths, ids, false, Options{KeepOpen: true})
+		}},
+		{"four lists and scans", func() (Set, error) {
+			l := List([]string{dir}, Options{KeepOpen: true})
+			defer l.Close()
+			return l.Scan(context.Background(), false)
+		}},
+	} {
+		t.Run(how.name, func(t *testing.T) { fourScans(t, how.scan, check, paths[0]) })
+	}
 	t.Run("out of descriptors", func(t *testing.T) {
 		lowerFileLimit(t, 100)
 		kp := &keeper{below: 1 << 20}
@@ -297,6 +278,51 @@ func TestKeepingNeverStarves(t *testing.T) {
 			k.Close()
 		}
 	})
+}
+
+// fourScans runs scan four times at once with 240 descriptors to spare:
+// every file is scanned, no more than three quarters of the limit stay
+// kept open, and a quarter of it is still free for the reads (opens of
+// probe).
+func fourScans(t *testing.T, scan func() (Set, error), check func(*testing.T, Set) int, probe string) {
+	growTable(t, 1000)
+	lowerFileLimit(t, 240)
+	sets := make([]Set, 4)
+	var wg sync.WaitGroup
+	for i := range sets {
+		wg.Go(func() {
+			var err error
+			if sets[i], err = scan(); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	kept := 0
+	for _, s := range sets {
+		if len(s.Files) != 600 {
+			t.Fatalf("%d files scanned, want 600", len(s.Files))
+		}
+		kept += check(t, s)
+		defer s.Close()
+	}
+	var l unix.Rlimit
+	unix.Getrlimit(unix.RLIMIT_NOFILE, &l)
+	if kept == 0 || kept > int(l.Cur*3/4) {
+		t.Errorf("%d files kept open under a limit of %d", kept, l.Cur)
+	}
+	// A quarter of the limit is still free for the reads.
+	var spare []*os.File
+	for range l.Cur / 4 {
+		f, err := os.Open(probe)
+		if err != nil {
+			t.Fatalf("after keeping %d files, opening another: %v", kept, err)
+		}
+		spare = append(spare, f)
+	}
+	for _, f := range spare {
+		f.Close()
+	}
 }
 
 // growTable grows the process's table of descriptors past n: the scan

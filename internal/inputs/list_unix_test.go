@@ -4,11 +4,9 @@ package inputs
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
-	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -171,56 +169,6 @@ func TestListScansTheFileListed(t *testing.T) {
 	}
 	if l := List([]string{dir}, Options{KeepOpen: true, AnyFile: true}); l.open != nil {
 		t.Error("List with AnyFile (no headers read) opened files")
-	}
-}
-
-// TestListNeverStarves: the listing opens files only within what the
-// scan may keep — four Lists and Scans at once over 600 files with 240
-// descriptors to spare scan every file, and leave a quarter of the limit
-// free once they are done.
-func TestListNeverStarves(t *testing.T) {
-	dir := t.TempDir()
-	for i := range 600 {
-		writeFile(t, filepath.Join(dir, fmt.Sprintf("m%03d.npy", i)), npyBytes(t, uint64(i), 2, 2))
-	}
-	growTable(t, 1000)
-	lowerFileLimit(t, 240)
-	sets := make([]Set, 4)
-	var wg sync.WaitGroup
-	for i := range sets {
-		wg.Go(func() {
-			l := List([]string{dir}, Options{KeepOpen: true})
-			defer l.Close()
-			var err error
-			if sets[i], err = l.Scan(context.Background(), false); err != nil {
-				t.Error(err)
-			}
-		})
-	}
-	wg.Wait()
-	for _, s := range sets {
-		defer s.Close()
-		if len(s.Files) != 600 {
-			t.Fatalf("%d files scanned, want 600", len(s.Files))
-		}
-		for _, f := range s.Files {
-			if r := f.Runs[0]; r.Err != nil || r.Rows != 2 {
-				t.Fatalf("%s: %+v", f.Path, r)
-			}
-		}
-	}
-	var lim unix.Rlimit
-	unix.Getrlimit(unix.RLIMIT_NOFILE, &lim)
-	var spare []*os.File
-	for range lim.Cur / 4 {
-		f, err := os.Open(filepath.Join(dir, "m000.npy"))
-		if err != nil {
-			t.Fatalf("after four Lists and Scans, opening another file: %v", err)
-		}
-		spare = append(spare, f)
-	}
-	for _, f := range spare {
-		f.Close()
 	}
 }
 
