@@ -497,6 +497,7 @@ func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []ope
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
+		(&Set{Files: files}).Close() // what it kept open for readers none will be
 		return Set{}, err
 	}
 	s := Set{Files: files}

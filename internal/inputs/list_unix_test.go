@@ -4,9 +4,12 @@ package inputs
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sync/atomic"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -196,5 +199,44 @@ func TestParseDirents(t *testing.T) {
 	bad[16] = 200 // longer than the buffer
 	if got := parseDirents(append(rec("a.npy", unix.DT_REG), bad...), nil); len(got) != 1 {
 		t.Errorf("a record past the buffer's end: %+v", got)
+	}
+}
+
+// cancelAfter is a context that is done from its n-th Err on: a scan
+// cancelled part way through, at a place the test chooses.
+type cancelAfter struct {
+	context.Context
+	n     int64
+	calls atomic.Int64
+}
+
+func (c *cancelAfter) Err() error {
+	if c.calls.Add(1) > c.n {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestScanCancelledClosesEverything: a Scan cancelled part way through,
+// after it has kept files open for readers, closes them (none will read
+// them), and Listing.Close closes what the listing opened and the scan
+// never reached: no descriptor is left open.
+func TestScanCancelledClosesEverything(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 300 {
+		writeNpy(t, filepath.Join(dir, fmt.Sprintf("m%03d.npy", i)), 2, 2)
+	}
+	growTable(t, 1000)
+	for _, after := range []int64{1, 50, 299} {
+		before := openFDs(t)
+		l := List([]string{dir}, Options{KeepOpen: true})
+		set, err := l.Scan(&cancelAfter{Context: context.Background(), n: after}, false)
+		if !errors.Is(err, context.Canceled) || len(set.Files) != 0 {
+			t.Fatalf("cancelled after %d: %d files, %v", after, len(set.Files), err)
+		}
+		l.Close()
+		if n := openFDs(t); n != before {
+			t.Errorf("cancelled after %d: %d descriptors open before, %d after", after, before, n)
+		}
 	}
 }
