@@ -138,18 +138,28 @@ func scanOpen(path string, fd int, size int64, opt matio.Options, buf []byte, kp
 // identity of the file it then reads. false — with nothing left open, and
 // the caller stats p instead — when kp is nil or keeps nothing more, the
 // open fails (p is a link now: O_NOFOLLOW), the descriptor is numbered at
-// or above kp's bound, or p is no regular file after all. The open is
-// non-blocking, so a name swapped for a named pipe cannot block it.
+// or above kp's bound (and from then on the listing opens nothing more: it
+// holds what it opened until the scan), or p is no regular file after all.
+// The open is non-blocking, so a name swapped for a named pipe cannot
+// block it.
 func openStat(p string, kp *keeper) (stat, bool) {
-	if kp == nil || kp.stopped() {
+	if kp == nil || kp.listFull.Load() || kp.stopped() {
 		return stat{}, false
 	}
 	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_NOFOLLOW, 0)
 	if err != nil {
+		if err == unix.EMFILE || err == unix.ENFILE {
+			kp.listFull.Store(true)
+		}
+		return stat{}, false
+	}
+	if fd >= kp.below {
+		kp.listFull.Store(true)
+		unix.Close(fd)
 		return stat{}, false
 	}
 	var st unix.Stat_t
-	if fd >= kp.below || unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
+	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
 		return stat{}, false
 	}
@@ -217,9 +227,12 @@ func statOf(p string) stat {
 // keeper is one scan's allowance of files kept open (Options.KeepOpen).
 type keeper struct {
 	below int // keeps only descriptors numbered below this
-	mu    sync.Mutex
-	off   bool    // out of descriptors once: nothing more is kept
-	kept  []*Kept // what it keeps, to close when out of descriptors
+	// listFull says the listing (openStat) met the bound: it opens no
+	// more files, which would only be closed again and stat'ed.
+	listFull atomic.Bool
+	mu       sync.Mutex
+	off      bool    // out of descriptors once: nothing more is kept
+	kept     []*Kept // what it keeps, to close when out of descriptors
 }
 
 func newKeeper() *keeper { return &keeper{below: keepBelow()} }

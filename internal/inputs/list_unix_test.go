@@ -240,3 +240,41 @@ func TestScanCancelledClosesEverything(t *testing.T) {
 		}
 	}
 }
+
+// TestListStopsOpeningAtTheBound: once an open gets a descriptor at or
+// above the keeper's bound the listing opens nothing more (it holds what
+// it opened until the scan, so every later open would be closed again and
+// stat'ed); what it opened is below the bound, and the scan still reads
+// every file.
+func TestListStopsOpeningAtTheBound(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 600 {
+		writeNpy(t, filepath.Join(dir, fmt.Sprintf("m%03d.npy", i)), 2, 2)
+	}
+	growTable(t, 1000)
+	lowerFileLimit(t, 120)
+	l := List([]string{dir}, Options{KeepOpen: true})
+	defer l.Close()
+	opened := 0
+	for _, o := range l.open {
+		if o.fd > 0 {
+			opened++
+			if o.fd-1 >= l.kp.below {
+				t.Errorf("descriptor %d opened at or above the bound %d", o.fd-1, l.kp.below)
+			}
+		}
+	}
+	if opened == 0 || opened >= 600 || !l.kp.listFull.Load() {
+		t.Errorf("%d of 600 files opened under a bound of %d (full: %v)", opened, l.kp.below, l.kp.listFull.Load())
+	}
+	set, err := l.Scan(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer set.Close()
+	for _, f := range set.Files {
+		if r := f.Runs[0]; r.Err != nil || r.Rows != 2 {
+			t.Fatalf("%s: %+v", f.Path, r)
+		}
+	}
+}
