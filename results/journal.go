@@ -58,6 +58,9 @@ var (
 	ErrNotResults = errors.New("not a blasbatch results file")
 	// ErrOtherKernel: resuming would mix the records of two kernels.
 	ErrOtherKernel = errors.New("another kernel's records")
+	// ErrSync: the records were written, but forcing them to disk failed
+	// (fsync: a full or failing disk), so not all of them may be there.
+	ErrSync = errors.New("forcing the records to disk failed")
 )
 
 // JournalError is a results file that cannot be used, and why.
@@ -90,8 +93,9 @@ func (e *JournalError) Unwrap() error { return e.Err }
 type JournalOptions struct {
 	// Resume keeps the file's records: the items they record as ok are
 	// done, and new records are appended after a torn last line is cut.
-	// Without it the file is replaced (emptied) by Begin, and only a file
-	// that is empty or whose first line is a record may be.
+	// Without it the file is replaced (emptied, by the first Write after
+	// Begin), and only a file that is empty or whose first line is a record
+	// may be.
 	Resume bool
 	// Kernel is the kernel of the run: with Resume, every record must be
 	// of it.
@@ -102,8 +106,9 @@ type JournalOptions struct {
 
 // Journal is a run's results file. It is opened and validated before the
 // run plans ([OpenJournal]: nothing in the file changes yet), emptied or cut
-// after a torn line only when the run starts computing ([Journal.Begin]),
-// and written a chunk of whole records at a time. A regular file is held
+// after a torn line only once the run computes ([Journal.Begin]) and has
+// its first records to write, and written a chunk of whole records at a
+// time (a write the disk cuts short is cut back to the last whole record). A regular file is held
 // under an exclusive lock (flock) from OpenJournal to Close, so a second run
 // on the same file fails at once with ErrLocked; other targets (/dev/null,
 // a pipe) are neither locked, validated nor emptied.
@@ -125,16 +130,13 @@ type Journal struct {
 	closed bool
 	// The background sync of SyncInterval: one at a time (syncing), its
 	// error kept for the next Write or Close, waited for by Close.
-	syncing bool
-	syncErr error
-	syncs   sync.WaitGroup
-	end     int64        // where the next Write writes (a regular file)
-	started int64        // where the records not yet handed to the disk begin
-	fsync   func() error // the file's Sync; tests stand in for it
-	// Begin's emptying of the file, in the background: ready is closed
-	// when it is done, beginErr its error (set before).
-	ready    chan struct{}
-	beginErr error
+	syncing  bool
+	syncErr  error
+	syncs    sync.WaitGroup
+	end      int64        // where the next Write writes (a regular file)
+	started  int64        // where the records not yet handed to the disk begin
+	fsync    func() error // the file's Sync; tests stand in for it
+	prepared bool         // the first Write has emptied the file (or cut its torn line)
 
 	done   map[string]bool // ids recorded ok (Resume)
 	failed map[string]bool // ids recorded failed and never ok (Resume)
@@ -227,7 +229,7 @@ func (j *Journal) load() error {
 	for {
 		ln, rec, err := d.Next()
 		if err == io.EOF {
-			// A torn last line is cut by Begin: it must be what a kill
+			// A torn last line is cut once the run begins: it must be what a kill
 			// leaves of a record, never the user's text.
 			if d.Torn > 0 && !looksLikeRecord(d.buf) {
 				return &JournalError{Path: j.path, Line: d.n + 1, Err: ErrNotResults, Detail: quoteStart(d.buf) + ", not a record cut short; not resuming into it"}
@@ -353,53 +355,50 @@ func (j *Journal) Done(id string) bool { return j.done[id] }
 // never as ok (Resume).
 func (j *Journal) Failed(id string) bool { return j.failed[id] }
 
-// Torn is the length of a torn last line the file holds (Resume: Begin cuts
-// it).
+// Torn is the length of a torn last line the file holds (Resume: the run
+// cuts it once it begins).
 func (j *Journal) Torn() int64 { return j.torn }
 
-// Begin makes the file ready for the run's records: empties it (no
-// Resume) or cuts a torn last line (Resume), then appends. Call it once,
-// when everything that can fail before the first record has succeeded.
-// The emptying runs in the background (freeing a large file's blocks takes
-// milliseconds, which the first items need not wait for): the first Write
-// waits for it and returns its error, and Close and Abort wait for it too.
+// Begin marks the start of the run: from here on the file may change.
+// Call it once, when everything that can fail before the first record has
+// succeeded. The file is made ready for the records — emptied (no Resume)
+// or cut after its last whole line (Resume) — by the first Write, so a run
+// stopped before its first record leaves the file as it was, and the
+// lanes compute the first records while a large file's blocks are freed.
 func (j *Journal) Begin() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	if j.begun {
-		return nil
+	if !j.begun {
+		j.begun = true
+		j.last = time.Now() // the first sync a second from now
 	}
-	j.begun = true
-	j.last = time.Now() // the first sync a second from now
-	j.ready = make(chan struct{})
-	if !j.regular {
-		close(j.ready)
+	return nil
+}
+
+// prepare empties the file or cuts its torn line, once, before the first
+// record is written; j.mu is held.
+func (j *Journal) prepare() error {
+	if j.prepared || !j.regular {
+		j.prepared = true
 		return nil
 	}
 	size := int64(0)
 	if j.opt.Resume {
 		size = j.whole
 	}
-	j.end, j.started = size, size
-	go func() {
-		defer close(j.ready)
-		if err := j.f.Truncate(size); err != nil {
-			j.beginErr = &JournalError{Path: j.path, Err: unwrapPath(err)}
-		} else if _, err := j.f.Seek(size, io.SeekStart); err != nil {
-			j.beginErr = &JournalError{Path: j.path, Err: unwrapPath(err)}
-		}
-	}()
-	return nil
-}
-
-// began waits for Begin's emptying, if Begin was called, and returns its
-// error.
-func (j *Journal) began() error {
-	if j.ready == nil {
-		return nil
+	what := "emptying it"
+	if j.opt.Resume {
+		what = "cutting its torn last line"
 	}
-	<-j.ready
-	return j.beginErr
+	if err := j.f.Truncate(size); err != nil {
+		return &JournalError{Path: j.path, Err: fmt.Errorf("%s: %w", what, unwrapPath(err))}
+	}
+	if _, err := j.f.Seek(size, io.SeekStart); err != nil {
+		return &JournalError{Path: j.path, Err: unwrapPath(err)}
+	}
+	j.prepared = true
+	j.end, j.started = size, size
+	return nil
 }
 
 // Write writes whole records (Begin is called first if it was not) and
@@ -408,15 +407,24 @@ func (j *Journal) Write(p []byte) (int, error) {
 	if err := j.Begin(); err != nil {
 		return 0, err
 	}
-	if err := j.began(); err != nil {
-		return 0, err
-	}
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.closed {
 		return 0, fs.ErrClosed
 	}
+	if err := j.prepare(); err != nil {
+		return 0, err
+	}
 	n, err := j.f.Write(p)
+	if err != nil && j.regular && n < len(p) {
+		// A write cut short (a full disk) leaves part of a record: the
+		// file is cut back to the last whole one, and only whole
+		// records are reported written.
+		n = bytes.LastIndexByte(p[:n], '\n') + 1
+		if terr := j.f.Truncate(j.end + int64(n)); terr == nil {
+			j.f.Seek(j.end+int64(n), io.SeekStart)
+		}
+	}
 	j.wrote = j.wrote || n > 0
 	j.end += int64(n)
 	if j.regular && j.opt.Sync != SyncEvery && j.end-j.started >= 8<<20 {
@@ -456,12 +464,18 @@ func (j *Journal) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// sync forces the file's records to disk.
+// sync forces the file's records to disk; its error wraps ErrSync.
 func (j *Journal) sync() error {
+	var err error
 	if j.fsync != nil {
-		return j.fsync()
+		err = j.fsync()
+	} else {
+		err = j.f.Sync()
 	}
-	return j.f.Sync()
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrSync, unwrapPath(err))
+	}
+	return nil
 }
 
 // Close syncs a regular file, releases its lock and closes it. Calling it
@@ -475,23 +489,25 @@ func (j *Journal) Close() error {
 	j.closed = true // no Write starts another background sync
 	j.mu.Unlock()
 	j.syncs.Wait()
-	berr := j.began()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	err := j.syncErr
-	if berr != nil {
-		err = berr
+	if err == nil && j.begun && !j.prepared && j.opt.Resume && j.torn > 0 {
+		// Nothing was written, but a torn last line is cut all the same:
+		// the file then holds whole records only.
+		err = j.prepare()
 	}
-	if err == nil && j.regular && j.begun {
+	if err == nil && j.regular && j.prepared {
 		err = j.sync()
 	}
 	if e := j.release(); err == nil {
 		err = e
 	}
-	if err != nil {
-		return &JournalError{Path: j.path, Err: unwrapPath(err)}
+	var je *JournalError
+	if err != nil && !errors.As(err, &je) {
+		err = &JournalError{Path: j.path, Err: unwrapPath(err)}
 	}
-	return nil
+	return err
 }
 
 // Abort gives the file up before the run began: nothing in it has changed,
@@ -505,7 +521,6 @@ func (j *Journal) Abort() {
 	j.closed = true
 	j.mu.Unlock()
 	j.syncs.Wait()
-	j.began()
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.createdPath != "" && !j.wrote {

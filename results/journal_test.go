@@ -114,7 +114,7 @@ func TestJournalFresh(t *testing.T) {
 	if _, err := j.Write([]byte(rec)); err != nil {
 		t.Fatal(err)
 	}
-	// Begin empties the file in the background; the first Write waits.
+	// The first Write after Begin empties the file.
 	if got := readFile(t, old); got != rec {
 		t.Fatalf("after Begin and a Write the file holds %q", got)
 	}
@@ -137,8 +137,8 @@ func TestJournalFresh(t *testing.T) {
 }
 
 // TestJournalResume: the earlier records say what is done and what failed
-// (an ok after a failure wins); a torn last line is cut only by Begin; new
-// records are appended.
+// (an ok after a failure wins); a torn last line is cut only once the run
+// begins; new records are appended.
 func TestJournalResume(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "r.jsonl")
 	whole := recordLines("svd", "a", "!b", "!c", "c")
@@ -440,8 +440,8 @@ func TestJournalBackgroundSync(t *testing.T) {
 		if _, err := j.Write(rec); !errors.Is(err, syscall.EIO) {
 			t.Fatalf("the Write after a failed sync: %v, want EIO", err)
 		}
-		if err := j.Close(); !errors.Is(err, syscall.EIO) {
-			t.Fatalf("Close after a failed sync: %v, want EIO", err)
+		if err := j.Close(); !errors.Is(err, syscall.EIO) || !errors.Is(err, ErrSync) {
+			t.Fatalf("Close after a failed sync: %v, want EIO and ErrSync", err)
 		}
 	})
 
