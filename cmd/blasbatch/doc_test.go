@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -17,6 +18,7 @@ import (
 	"testing"
 
 	"github.com/blasbatch/blasbatch"
+	"github.com/blasbatch/blasbatch/results"
 )
 
 // TestEveryCommandDocumented: the commands dispatch takes are exactly the
@@ -81,7 +83,8 @@ func TestEveryCommandDocumented(t *testing.T) {
 // TestSummaryLine: phases that ran alike are described once (a budget can
 // make a planned tail's split the same as the phase before); the summary
 // of a run stopped early names its results file and advises -resume only
-// when items are left to do.
+// when items are left to do, or when a failed sync leaves records perhaps
+// not on disk.
 func TestSummaryLine(t *testing.T) {
 	ph := func(outer, inner, items int) blasbatch.Phase {
 		return blasbatch.Phase{Outer: outer, Inner: inner, Items: items}
@@ -121,6 +124,16 @@ func TestSummaryLine(t *testing.T) {
 			if err != nil && !strings.Contains(got, "recorded in r.jsonl") {
 				t.Errorf("%+v: %q does not name the results file", c.sum, got)
 			}
+		}
+		// A sync that failed (a full or failing disk) leaves the records
+		// written but perhaps not on disk: never "recorded", always the
+		// advice to resume.
+		var out strings.Builder
+		err := &results.JournalError{Path: "r.jsonl", Err: fmt.Errorf("%w: %w", results.ErrSync, syscall.ENOSPC)}
+		report(&out, "run", false, false, job, c.sum, err, nil)
+		got := out.String()
+		if strings.Contains(got, "recorded in") || !strings.Contains(got, "perhaps not all of it to disk") || !strings.Contains(got, "-resume") {
+			t.Errorf("%+v, a failed sync: %q", c.sum, got)
 		}
 	}
 }

@@ -54,7 +54,7 @@ func newRunFlags(stderr io.Writer) (*flag.FlagSet, *runFlags) {
 	fs.StringVar(&f.save, "save", "", "also write each item's arrays (svd: U, S, Vt; see the kernels below) as .npy files under `DIR`")
 	fs.IntVar(&f.outer, "outer", 0, "outer workers: matrices computed at once (0: choose)")
 	fs.IntVar(&f.inner, "inner", 0, "BLAS threads per matrix (0: choose)")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary line")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar, no summary line and no notes (warnings and errors are still printed)")
 	fs.BoolVar(&f.progress, "progress", false, "show the progress bar even when standard error is not a terminal")
 	fs.BoolVar(&f.noPin, "no-pin", false, "do not pin outer workers to their own CPUs")
 	fs.IntVar(&f.readAhead, "readahead", 1, "spare chunks of decoded input: read ahead of a single worker, or read into by a worker while its last chunk is written (bounds memory)")
@@ -269,12 +269,16 @@ func report(stderr io.Writer, cmd string, quiet, verbose bool, job blasbatch.Job
 		return exitUsage
 	}
 	where := ""
-	if sum.ResultsFile != "" {
+	unsynced := errors.Is(err, results.ErrSync)
+	switch {
+	case sum.ResultsFile != "" && unsynced:
+		where = ", written to " + inputs.Quote(sum.ResultsFile) + " but perhaps not all of it to disk"
+	case sum.ResultsFile != "":
 		where = ", recorded in " + inputs.Quote(sum.ResultsFile)
 	}
-	// Advice to resume only when something is left to do.
+	// Advice to resume only when something is left to do, or may be.
 	resume := func() string {
-		if sum.ResultsFile == "" || sum.NotStarted+sum.Abandoned == 0 {
+		if sum.ResultsFile == "" || sum.NotStarted+sum.Abandoned == 0 && !unsynced {
 			return ""
 		}
 		return fmt.Sprintf("; rerun with -resume -jsonl %s to finish", inputs.Quote(job.ResultsFile))
