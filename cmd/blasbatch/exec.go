@@ -91,7 +91,7 @@ func newExecFlags(stderr io.Writer) (*flag.FlagSet, *execFlags) {
 	fs.StringVar(&f.jsonl, "jsonl", "", "write JSON Lines records to `FILE` (default: standard output); held locked for the run")
 	fs.BoolVar(&f.resume, "resume", false, "continue an interrupted run: skip every file -jsonl FILE records as ok, retry the failed ones, append the rest")
 	fs.StringVar(&f.syncMode, "sync", "interval", "when records are forced to disk: every, interval (at most once a second), end")
-	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar and no summary line")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar, no summary line and no notes (warnings and errors are still printed)")
 	fs.BoolVar(&f.progress, "progress", false, "show the progress bar even when standard error is not a terminal")
 	fs.IntVar(&f.outer, "outer", 0, "lanes: files computed at once (0: choose)")
 	fs.IntVar(&f.inner, "inner", 0, "threads per lane: the value of OMP_NUM_THREADS and friends (0: choose)")

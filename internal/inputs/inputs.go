@@ -333,7 +333,7 @@ func expandWith(args []string, opt Options, kp *keeper) *Listing {
 	}
 	sort.Strings(dirs)
 	for _, d := range dirs {
-		warnings = append(warnings, fmt.Sprintf("skipped %d entr%s of %s that %s not regular files (named pipes, sockets or devices)", skipped[d], plural(skipped[d], "y", "ies"), Quote(d), plural(skipped[d], "is", "are")))
+		warnings = append(warnings, fmt.Sprintf("skipped %d entr%s of %s that %s (named pipes, sockets or devices)", skipped[d], plural(skipped[d], "y", "ies"), Quote(d), plural(skipped[d], "is not a regular file", "are not regular files")))
 	}
 	l.Paths, l.IDs, l.Warnings = paths, ids, warnings
 	return l
