@@ -190,7 +190,8 @@ func TestSpareP(t *testing.T) {
 }
 
 // TestMessagesStayOnOneLine: run's and exec's Info and Warn print each
-// message as one line whatever it carries, and Debug each of its lines.
+// message as one line whatever it carries, and Debug each of its lines;
+// -quiet keeps only the warnings.
 func TestMessagesStayOnOneLine(t *testing.T) {
 	for _, cmd := range []string{"run", "exec"} {
 		var b strings.Builder
@@ -206,11 +207,16 @@ func TestMessagesStayOnOneLine(t *testing.T) {
 		if b.String() != want {
 			t.Errorf("%s: printed\n%q, want\n%q", cmd, b.String(), want)
 		}
+		// -quiet drops the notes and keeps the warnings.
 		var quiet strings.Builder
 		job = blasbatch.Job{}
 		setMessages(&job, &quiet, cmd, true, false)
-		if job.Info != nil || job.Warn != nil || job.Debug != nil {
-			t.Errorf("%s -quiet: messages still set", cmd)
+		if job.Info != nil || job.Debug != nil || job.Warn == nil {
+			t.Fatalf("%s -quiet: Info set %v, Debug set %v, Warn set %v", cmd, job.Info != nil, job.Debug != nil, job.Warn != nil)
+		}
+		job.Warn("skipped 1 entry")
+		if want := "blasbatch " + cmd + ": warning: skipped 1 entry\n"; quiet.String() != want {
+			t.Errorf("%s -quiet: a warning printed %q, want %q", cmd, quiet.String(), want)
 		}
 	}
 }
