@@ -4,10 +4,13 @@ package results
 
 import (
 	"errors"
+	"io"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -103,5 +106,50 @@ func TestJournalUntouchedWithoutRecords(t *testing.T) {
 		if got := readFile(t, path); got != c.want {
 			t.Errorf("%s: Begin and Close without a record left %q, want %q", c.name, got, c.want)
 		}
+	}
+}
+
+// TestJournalNamedPipe: a named pipe nobody reads is refused at once with
+// ErrNoReader (the open does not wait for a reader, which no signal could
+// interrupt); with a reader, records go through to it and the pipe is
+// neither locked nor emptied.
+func TestJournalNamedPipe(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "p")
+	if err := unix.Mkfifo(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := OpenJournal(path, JournalOptions{Kernel: "svd"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNoReader) || !strings.Contains(err.Error(), "start the command that reads it first") {
+			t.Fatalf("a pipe with no reader: %v, want ErrNoReader", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("OpenJournal blocks on a pipe with no reader")
+	}
+
+	r, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	j, err := OpenJournal(path, JournalOptions{Kernel: "svd"})
+	if err != nil {
+		t.Fatalf("a pipe with a reader: %v", err)
+	}
+	rec := recordLines("svd", "a", "b")
+	if _, err := j.Write([]byte(rec)); err != nil {
+		t.Fatal(err)
+	}
+	if err := j.Close(); err != nil {
+		t.Fatal(err)
+	}
+	got, err := io.ReadAll(r)
+	if err != nil || string(got) != rec {
+		t.Fatalf("the reader got %q (%v), want %q", got, err, rec)
 	}
 }
