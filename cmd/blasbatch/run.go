@@ -292,6 +292,16 @@ func report(stderr io.Writer, cmd string, quiet, verbose bool, job blasbatch.Job
 		counts += fmt.Sprintf(", %d already done", sum.Skipped)
 	}
 	if sig != nil {
+		if sum.Items == 0 && sum.OK+sum.Failed+sum.Skipped == 0 {
+			// Stopped while listing, scanning or planning: nothing was
+			// computed, and the results file was not touched.
+			left := ""
+			if sum.ResultsFile != "" {
+				left = "; " + inputs.Quote(sum.ResultsFile) + " is as it was"
+			}
+			fmt.Fprintf(stderr, "blasbatch: interrupted by %v before computing: nothing computed%s\n", sig, left)
+			return signalExit(sig)
+		}
 		fmt.Fprintf(stderr, "blasbatch: interrupted by %v: %s (of %d)%s\n", sig, counts, sum.Items, resume())
 		return signalExit(sig)
 	}
