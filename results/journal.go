@@ -58,8 +58,9 @@ var (
 	ErrNotResults = errors.New("not a blasbatch results file")
 	// ErrOtherKernel: resuming would mix the records of two kernels.
 	ErrOtherKernel = errors.New("another kernel's records")
-	// ErrNoReader: the results file is a named pipe nobody reads yet.
-	ErrNoReader = errors.New("a named pipe with no reader")
+	// ErrNoReader: the results file is a named pipe nobody reads yet
+	// (safefile's, for a run's other outputs too).
+	ErrNoReader = safefile.ErrNoReader
 	// ErrSync: the records were written, but forcing them to disk failed
 	// (fsync: a full or failing disk), so not all of them may be there.
 	ErrSync = errors.New("forcing the records to disk failed")
@@ -186,15 +187,9 @@ func OpenJournal(path string, opt JournalOptions) (*Journal, error) {
 		// A device or a pipe: written through, never locked or read. A
 		// named pipe is opened without waiting for a reader (the open
 		// would block until one came, and no signal could stop it): with
-		// none there yet the run stops at once and says so; with one, the
-		// writes wait for it as Go's poller waits, which a signal can
-		// interrupt.
-		flag := os.O_WRONLY
-		if fi.Mode()&fs.ModeNamedPipe != 0 {
-			flag |= syscall.O_NONBLOCK
-		}
-		f, err := os.OpenFile(path, flag, 0)
-		if errors.Is(err, syscall.ENXIO) && flag != os.O_WRONLY {
+		// none there yet the run stops at once and says so.
+		f, err := safefile.OpenThrough(path)
+		if errors.Is(err, safefile.ErrNoReader) {
 			return nil, jerr(ErrNoReader, 0, "start the command that reads it first")
 		}
 		if err != nil {

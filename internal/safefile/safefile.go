@@ -126,6 +126,19 @@ func writeFile(path string, write func(io.Writer) error, o ops) error {
 	}
 }
 
+// OpenThrough opens an existing character device or FIFO for writing
+// through, as [WriteFile] does for such a target: without O_CREAT or
+// O_TRUNC, and a FIFO without waiting for a reader — one with none gives
+// an error wrapping [ErrNoReader] at once. Writes then wait for a slow
+// reader. The caller closes the file.
+func OpenThrough(path string) (*os.File, error) {
+	f, err := openThrough(path, false)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return f, nil
+}
+
 // replace writes a temporary file beside target and renames it over target.
 // fi describes the existing target, or is nil.
 func replace(name, target string, fi fs.FileInfo, write func(io.Writer) error, o ops) (err error) {
