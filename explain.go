@@ -17,7 +17,7 @@ import (
 // save directory and shard are ignored.
 func Explain(ctx context.Context, job Job) (Decision, error) {
 	job.ResultsFile, job.Resume, job.SaveDir, job.Records = "", false, "", nil
-	r, err := prepare(ctx, job)
+	r, err := prepare(ctx, job, false)
 	if err != nil {
 		if r != nil {
 			r.abort()

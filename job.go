@@ -26,7 +26,12 @@ type Job struct {
 	Options kernels.Options
 	// Inputs are files and directories, as the command line takes them: a
 	// directory stands for its matrix files, sorted; a file named twice
-	// (by any path) is computed once.
+	// (by any path) is computed once. Files the page cache does not hold
+	// when they are scanned are read ahead into it, all at once, while the
+	// others are scanned (up to an eighth of MaxMemory, 1 GiB at most), so
+	// that a directory of files on disk costs the disk's throughput, not a
+	// round trip per file; not by a shard or a resumed run, which scan
+	// files they do not read.
 	Inputs []string
 	// Pairs are pairs of files for a pair kernel (matmul): item i of the
 	// first times item i of the second.

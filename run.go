@@ -45,7 +45,7 @@ import (
 // Summary.Failed, and never stops the others. Whatever happens, every item
 // of the run is counted once in the Summary.
 func Run(ctx context.Context, job Job) (Summary, error) {
-	r, err := prepare(ctx, job)
+	r, err := prepare(ctx, job, true)
 	if err != nil {
 		if r != nil {
 			r.abort()
@@ -96,8 +96,10 @@ func (r *run) debug(s string) {
 	}
 }
 
-// prepare does everything that can fail before the first record.
-func prepare(ctx context.Context, job Job) (*run, error) {
+// prepare does everything that can fail before the first record. With
+// readAhead, the files not in memory are read ahead while they are scanned,
+// for the run that reads them next (Explain reads only their headers).
+func prepare(ctx context.Context, job Job, readAhead bool) (*run, error) {
 	r := &run{job: job, start: time.Now(), spec: job.Kernel}
 	switch {
 	case job.Command != nil:
@@ -187,6 +189,19 @@ func prepare(ctx context.Context, job Job) (*run, error) {
 		return r, err
 	}
 	var err error
+	if readAhead && job.Command == nil && !job.Resume && !job.Shard.Active() {
+		// Files that are not in memory are read ahead while the scan goes
+		// on (inputs.Listing.Prefetch), up to an eighth of the memory
+		// budget and at most 1 GiB: what is read ahead waits in the page
+		// cache until the readers come to it. Only when every file scanned
+		// is read: not for a shard (the others' files are scanned too), nor
+		// when resuming (the files done are scanned too); and a command
+		// reads its files itself, when it likes.
+		listing.Prefetch = min(r.budget/8, 1<<30)
+		if r.budget == 0 {
+			listing.Prefetch = 1 << 30
+		}
+	}
 	if r.set, err = listing.Scan(ctx, r.spec.Pairwise); err != nil {
 		return r, err
 	}

@@ -13,14 +13,19 @@ import (
 const headBytes = 1 << 10
 
 // scanHead declines here: files are opened the careful way.
-func scanHead(string, matio.Options, []byte, *keeper) ([]Run, uint64, *Kept, bool) {
-	return nil, 0, nil, false
+func scanHead(string, matio.Options, []byte, *keeper, *prefetch) ([]Run, uint64, *Kept, bool, bool) {
+	return nil, 0, nil, false, false
 }
 
 // scanOpen is never called here: the listing opens nothing (openStat).
-func scanOpen(string, int, int64, matio.Options, []byte, *keeper) ([]Run, uint64, *Kept, bool) {
-	return nil, 0, nil, false
+func scanOpen(string, int, int64, matio.Options, []byte, *keeper, *prefetch) ([]Run, uint64, *Kept, bool, bool) {
+	return nil, 0, nil, false, false
 }
+
+// prefetch reads nothing ahead here: nothing is read by descriptor.
+type prefetch struct{}
+
+func newPrefetch(int64) *prefetch { return nil }
 
 // openStat declines here: the listing stats every file.
 func openStat(string, *keeper) (stat, bool) { return stat{}, false }

@@ -72,7 +72,11 @@ func (h *headFile) ReadAt(p []byte, off int64) (int, error) {
 // may stay open (kept, which the reader takes) instead of being closed, as
 // kp allows. When the process is out of descriptors (EMFILE, ENFILE) kp
 // closes what it keeps and keeps nothing more, and the open is tried again.
-func scanHead(path string, opt matio.Options, buf []byte, kp *keeper) (runs []Run, head uint64, kept *Kept, ok bool) {
+//
+// With pf not nil, a file whose head memory does not hold is read ahead
+// (prefetch.head) and closed unread: cold, for the caller to scan it again
+// later with a nil pf.
+func scanHead(path string, opt matio.Options, buf []byte, kp *keeper, pf *prefetch) (runs []Run, head uint64, kept *Kept, ok, cold bool) {
 	open := func() (int, error) {
 		return unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK|unix.O_NOCTTY, 0)
 	}
@@ -81,27 +85,35 @@ func scanHead(path string, opt matio.Options, buf []byte, kp *keeper) (runs []Ru
 		fd, err = open()
 	}
 	if err != nil {
-		return nil, 0, nil, false
+		return nil, 0, nil, false, false
 	}
 	var st unix.Stat_t
 	if unix.Fstat(fd, &st) != nil || st.Mode&unix.S_IFMT != unix.S_IFREG {
 		unix.Close(fd)
-		return nil, 0, nil, false
+		return nil, 0, nil, false, false
 	}
-	return scanOpen(path, fd, st.Size, opt, buf, kp)
+	runs, head, kept, ok, cold = scanOpen(path, fd, st.Size, opt, buf, kp, pf)
+	if cold {
+		unix.Close(fd)
+	}
+	return runs, head, kept, ok, cold
 }
 
 // scanOpen is scanHead of a regular file already open as fd, of size bytes
-// when fstat'ed; it takes fd (closes it, or keeps it: kept).
-func scanOpen(path string, fd int, size int64, opt matio.Options, buf []byte, kp *keeper) (runs []Run, head uint64, kept *Kept, ok bool) {
+// when fstat'ed; it takes fd (closes it, or keeps it: kept) unless the file
+// is cold: then it has read nothing and fd is still the caller's.
+func scanOpen(path string, fd int, size int64, opt matio.Options, buf []byte, kp *keeper, pf *prefetch) (runs []Run, head uint64, kept *Kept, ok, cold bool) {
+	n, cold, err := pf.head(fd, buf[:min(int64(len(buf)), size)], size)
+	if cold {
+		return nil, 0, nil, false, true
+	}
 	defer func() {
 		if kept == nil {
 			unix.Close(fd)
 		}
 	}()
-	n, err := unix.Pread(fd, buf[:min(int64(len(buf)), size)], 0)
 	if err != nil {
-		return nil, 0, nil, false
+		return nil, 0, nil, false, false
 	}
 	b := buf[:n]
 	if h, ok := matio.ParseHead(path, b, size); ok {
@@ -111,12 +123,12 @@ func scanOpen(path string, fd int, size int64, opt matio.Options, buf []byte, kp
 			head = HeadHash(b[:h.Offset])
 		}
 		runs = []Run{run}
-		return runs, head, kp.hold(fd, runs, size), true
+		return runs, head, kp.hold(fd, runs, size), true, false
 	}
 	h := &headFile{fd: fd, size: size, head: b}
 	r, err := matio.NewReaderWith(h, size, path, opt)
 	if err != nil {
-		return []Run{{ID0: matio.ErrorID(path, err), Count: 1, Err: err}}, 0, nil, true
+		return []Run{{ID0: matio.ErrorID(path, err), Count: 1, Err: err}}, 0, nil, true, false
 	}
 	defer r.Close()
 	runs = scanReader(path, r)
@@ -124,13 +136,13 @@ func scanOpen(path string, fd int, size int64, opt matio.Options, buf []byte, kp
 		if run.Direct {
 			b := make([]byte, run.Offset)
 			if _, err := h.ReadAt(b, 0); err != nil {
-				return nil, 0, nil, false
+				return nil, 0, nil, false, false
 			}
 			head = HeadHash(b)
 			break
 		}
 	}
-	return runs, head, kp.hold(fd, runs, size), true
+	return runs, head, kp.hold(fd, runs, size), true, false
 }
 
 // openStat opens p, which its directory says is a regular file, and

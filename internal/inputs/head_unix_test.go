@@ -58,7 +58,7 @@ func TestScanHeadAgrees(t *testing.T) {
 	ents, _ := os.ReadDir(dir)
 	for _, e := range ents {
 		p := filepath.Join(dir, e.Name())
-		fast, head, k, ok := scanHead(p, matio.Options{}, buf, &keeper{below: 1 << 20})
+		fast, head, k, ok, _ := scanHead(p, matio.Options{}, buf, &keeper{below: 1 << 20}, nil)
 		if !ok {
 			t.Fatalf("%s: scanHead declined a regular file", p)
 		}
@@ -262,7 +262,7 @@ func TestKeepingNeverStarves(t *testing.T) {
 		kept := 0
 		var held []*Kept
 		for _, p := range paths {
-			runs, _, k, ok := scanHead(p, matio.Options{}, buf, kp)
+			runs, _, k, ok, _ := scanHead(p, matio.Options{}, buf, kp, nil)
 			if !ok || len(runs) != 1 || runs[0].Err != nil {
 				t.Fatalf("%s: scanHead %v %+v", p, ok, runs)
 			}

@@ -180,6 +180,15 @@ type Listing struct {
 	Paths    []string
 	IDs      []safefile.ID
 	Warnings []string
+	// Prefetch is how many bytes of files Scan may ask the kernel to read
+	// into memory ahead of their reading, when their first bytes are not
+	// in memory already (files written long ago, or paged out): those
+	// files' heads are read after the others', by when the disk has had
+	// all their reads at once. 0: none; Scan then reads each file's head
+	// as it comes to it, waiting for the disk. Set it before Scan; it
+	// should be memory the run can spare, since the readers read what is
+	// read ahead only once the scan and the plan are done.
+	Prefetch int64
 	opt      Options
 	kp       *keeper
 	open     []opened // by path; nil when none was opened
@@ -207,9 +216,10 @@ func List(args []string, opt Options) *Listing {
 
 // Scan is [Scan] of what l lists, reading the files l opened through
 // their descriptors (it takes them: Close closes only what it did not
-// read).
+// read), and reading ahead up to l.Prefetch bytes of the files whose
+// heads are not in memory.
 func (l *Listing) Scan(ctx context.Context, pairwise bool) (Set, error) {
-	return scanWith(ctx, l.Paths, l.IDs, l.open, l.kp, pairwise, l.opt)
+	return scanWith(ctx, l.Paths, l.IDs, l.open, l.kp, pairwise, l.opt, newPrefetch(l.Prefetch))
 }
 
 // Close closes the files l opened that Scan did not take. It may be called
@@ -436,15 +446,18 @@ func Scan(ctx context.Context, paths []string, ids []safefile.ID, pairwise bool,
 	if opt.KeepOpen {
 		kp = newKeeper()
 	}
-	return scanWith(ctx, paths, ids, nil, kp, pairwise, opt)
+	return scanWith(ctx, paths, ids, nil, kp, pairwise, opt, nil)
 }
 
 // scanWith is Scan, with the files open lists already open (Listing.Scan).
-func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []opened, kp *keeper, pairwise bool, opt Options) (Set, error) {
+func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []opened, kp *keeper, pairwise bool, opt Options, pf *prefetch) (Set, error) {
 	if err := ctx.Err(); err != nil {
 		return Set{}, err
 	}
 	files := make([]File, len(paths))
+	// later is a file put off because memory did not hold its head (pf):
+	// its index, and the descriptor the listing opened, if any.
+	type later struct{ i, fd int }
 	// Workers take the next file by counting, not from a channel: a
 	// handoff per file costs as much as a small file's scan.
 	var next atomic.Int64
@@ -454,11 +467,10 @@ func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []ope
 		go func() {
 			defer wg.Done()
 			buf := make([]byte, headBytes)
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(paths) || ctx.Err() != nil {
-					return
-				}
+			var cold []later
+			// one scans file i (with fd the listing's descriptor, or -1);
+			// false when it is cold, read ahead and put off (with pf).
+			one := func(i, fd int, pf *prefetch) bool {
 				f := &files[i]
 				f.Path = paths[i]
 				if i < len(ids) {
@@ -476,13 +488,15 @@ func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []ope
 					var runs []Run
 					var head uint64
 					var kept *Kept
-					var ok bool
-					if i < len(open) && open[i].fd > 0 {
-						fd, size := open[i].fd-1, open[i].size
-						open[i].fd = 0
-						runs, head, kept, ok = scanOpen(f.Path, fd, size, opt.Read, buf, kp)
+					var ok, isCold bool
+					if fd >= 0 {
+						runs, head, kept, ok, isCold = scanOpen(f.Path, fd, open[i].size, opt.Read, buf, kp, pf)
 					} else {
-						runs, head, kept, ok = scanHead(f.Path, opt.Read, buf, kp)
+						runs, head, kept, ok, isCold = scanHead(f.Path, opt.Read, buf, kp, pf)
+					}
+					if isCold {
+						cold = append(cold, later{i, fd})
+						return false
 					}
 					if ok {
 						f.Runs, f.Head, f.Kept = runs, head, kept
@@ -492,6 +506,32 @@ func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []ope
 				default:
 					f.Runs = scanFile(paths[i], opt.Read)
 				}
+				return true
+			}
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= len(paths) || ctx.Err() != nil {
+					break
+				}
+				fd := -1
+				if i < len(open) && open[i].fd > 0 {
+					fd = open[i].fd - 1
+					open[i].fd = 0
+				}
+				one(i, fd, pf)
+			}
+			// The files put off, now read ahead: in the order they were
+			// asked for, waiting if they have not arrived.
+			for k, c := range cold {
+				if ctx.Err() != nil {
+					for _, c := range cold[k:] {
+						if c.fd >= 0 {
+							closeFD(c.fd)
+						}
+					}
+					return
+				}
+				one(c.i, c.fd, nil)
 			}
 		}()
 	}
