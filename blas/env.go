@@ -48,11 +48,12 @@ const (
 //   - any other: "seen".
 //
 // A name that appears twice counts once, with its first value (the one
-// getenv returns); entries without "=" are skipped. The result is nil when
-// no such variable is set. It is a pure function of its arguments;
+// getenv returns); entries without "=" are skipped. The result is empty,
+// not nil, when no such variable is set (a JSON report says [] rather than
+// leaving the field out). It is a pure function of its arguments;
 // [Runtime] applies it to os.Environ().
 func EnvSettings(environ []string, coreName string) []EnvSetting {
-	var out []EnvSetting
+	out := []EnvSetting{}
 	seen := map[string]bool{}
 	for _, kv := range environ {
 		name, value, ok := strings.Cut(kv, "=")

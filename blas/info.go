@@ -58,7 +58,7 @@ type Info struct {
 	// Env lists the BLAS-related environment variables the user set and
 	// what became of each (see EnvSettings): a thread count blasbatch
 	// overrides, an OPENBLAS_CORETYPE that OpenBLAS did or did not accept.
-	Env []EnvSetting `json:"environment,omitempty"`
+	Env []EnvSetting `json:"environment"`
 }
 
 // ThreadSafe reports whether several threads may call into the library at

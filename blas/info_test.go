@@ -149,7 +149,7 @@ func TestEnvSettings(t *testing.T) {
 		{"prefix only as a prefix", []string{"MY_OPENBLAS_NUM_THREADS=3", "OMP_NUM_THREADS_X=1", "openblas_num_threads=2"}, "Zen", nil},
 	} {
 		got := EnvSettings(c.environ, c.core)
-		if !slices.Equal(got, c.want) {
+		if got == nil || !slices.Equal(got, c.want) {
 			t.Errorf("%s: EnvSettings(%q, %q) =\n%v\nwant\n%v", c.name, c.environ, c.core, got, c.want)
 		}
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"os"
 	"strings"
 	"testing"
 
@@ -48,5 +49,38 @@ func TestEnvReportsBLASVariables(t *testing.T) {
 	}
 	if r.Cores != r.Usable.Cores() || r.Cores < 1 {
 		t.Errorf("env -json blas_cores %d, Usable.Cores() %d", r.Cores, r.Usable.Cores())
+	}
+}
+
+// TestReportsListNoVariablesAsEmpty: with no BLAS variable set, env -json
+// and plan -json still have their "environment" field, an empty list, so
+// that a reader need not tell a missing field from an empty one.
+func TestReportsListNoVariablesAsEmpty(t *testing.T) {
+	for _, kv := range os.Environ() {
+		name, value, _ := strings.Cut(kv, "=")
+		if len(blas.EnvSettings([]string{kv}, "")) > 0 {
+			os.Unsetenv(name)
+			t.Cleanup(func() { os.Setenv(name, value) })
+		}
+	}
+	dir := t.TempDir()
+	genFiles(t, dir, 3, 1)
+	for _, args := range [][]string{{"env", "-json"}, {"plan", "-json", dir}} {
+		code, stdout, stderr := runCLI(t, args...)
+		if code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, stderr)
+		}
+		var r map[string]json.RawMessage
+		if err := json.Unmarshal([]byte(stdout), &r); err != nil {
+			t.Fatal(err)
+		}
+		if args[0] == "env" {
+			if err := json.Unmarshal(r["blas"], &r); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got := string(r["environment"]); got != "[]" {
+			t.Errorf("%q: environment is %q, want []", args, got)
+		}
 	}
 }

@@ -62,7 +62,7 @@ type planReport struct {
 	Reasons    []string          `json:"reasons"`
 	Notes      []string          `json:"notes"`
 	Candidates []plan.Candidate  `json:"candidates"`
-	Env        []blas.EnvSetting `json:"environment,omitempty"`
+	Env        []blas.EnvSetting `json:"environment"`
 }
 
 func cmdPlan(args []string, stdout, stderr io.Writer) int {
