@@ -14,7 +14,8 @@ import (
 // not hold reads ahead only files it goes on to read. A shard scans every
 // file (to deal the items) but reads its own: the other shards' files stay
 // out of memory but for the first pages the scan read; a run that
-// resumes reads none of the files recorded already.
+// resumes reads none of the files recorded already. (Only what must stay
+// out of memory is checked: a host may page out what was read at once.)
 func TestRunReadsAheadOnlyWhatItReads(t *testing.T) {
 	dir := t.TempDir()
 	paths := writeMatrices(t, dir, 24, 512, 64, nil) // 256 KiB each: 65 pages
@@ -36,8 +37,8 @@ func TestRunReadsAheadOnlyWhatItReads(t *testing.T) {
 		mine[r.Input] = true
 	}
 	for _, p := range paths {
-		if w := whole(p); w != mine[p] {
-			t.Errorf("%s: in the shard %v, in memory whole after the run %v", p, mine[p], w)
+		if !mine[p] && whole(p) {
+			t.Errorf("%s: another shard's file, in memory whole after the run", p)
 		}
 	}
 

@@ -220,23 +220,39 @@ func (c *cancelAfter) Err() error {
 // TestScanCancelledClosesEverything: a Scan cancelled part way through,
 // after it has kept files open for readers, closes them (none will read
 // them), and Listing.Close closes what the listing opened and the scan
-// never reached: no descriptor is left open.
+// never reached: no descriptor is left open. The same when the files are
+// cold and were put off still open (prefetch).
 func TestScanCancelledClosesEverything(t *testing.T) {
 	dir := t.TempDir()
 	for i := range 300 {
 		writeNpy(t, filepath.Join(dir, fmt.Sprintf("m%03d.npy", i)), 2, 2)
 	}
 	growTable(t, 1000)
-	for _, after := range []int64{1, 50, 299} {
-		before := openFDs(t)
-		l := List([]string{dir}, Options{KeepOpen: true})
-		set, err := l.Scan(&cancelAfter{Context: context.Background(), n: after}, false)
-		if !errors.Is(err, context.Canceled) || len(set.Files) != 0 {
-			t.Fatalf("cancelled after %d: %d files, %v", after, len(set.Files), err)
+	allCold := &fakeCache{cold: map[string]bool{}}
+	for i := range 300 {
+		allCold.cold[filepath.Join(dir, fmt.Sprintf("m%03d.npy", i))] = true
+	}
+	for _, cold := range []bool{false, true} {
+		afters := []int64{1, 50, 299}
+		if cold { // the files put off are read in a second pass, checking ctx again
+			afters = append(afters, 320, 550)
 		}
-		l.Close()
-		if n := openFDs(t); n != before {
-			t.Errorf("cancelled after %d: %d descriptors open before, %d after", after, before, n)
+		for _, after := range afters {
+			before := openFDs(t)
+			l := List([]string{dir}, Options{KeepOpen: true})
+			var pf *prefetch
+			if cold {
+				allCold.advised = nil
+				pf = allCold.prefetch(1 << 30)
+			}
+			set, err := scanWith(&cancelAfter{Context: context.Background(), n: after}, l.Paths, l.IDs, l.open, l.kp, false, l.opt, pf)
+			if !errors.Is(err, context.Canceled) || len(set.Files) != 0 {
+				t.Fatalf("cold %v, cancelled after %d: %d files, %v", cold, after, len(set.Files), err)
+			}
+			l.Close()
+			if n := openFDs(t); n != before {
+				t.Errorf("cold %v, cancelled after %d: %d descriptors open before, %d after", cold, after, before, n)
+			}
 		}
 	}
 }
