@@ -12,6 +12,10 @@
 #   B. one stacked .npy of 100000 16×16, svdvals to JSON Lines, vs NumPy's
 #      stacked np.linalg.svd(a, compute_uv=False) on the same file.
 #   C. 1000 files of 256×256, svd: peak RSS.
+# blasbatch's inputs are put in the page cache before each of its runs
+# (bench/pagecache.py warm), as NumPy's are in its memory before its clock
+# starts: this project's VMs page out files idle for some seconds
+# (bench/cold.sh times runs from disk).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-5}
@@ -36,7 +40,9 @@ A=$WORK/seed16
 [ -f "$A/m00015.npy" ] || $PY "$ANCHORS/gen_seed_npy.py" "$A" 1000 16
 : >"$WORK/A.tsv"
 for r in $(seq "$ROUNDS"); do
+  $PY bench/pagecache.py warm "$A"
   bb=$(secs $BB run -quiet -kernel svd -jsonl "$WORK/A.jsonl" "$A")
+  $PY bench/pagecache.py warm "$A"
   bb11=$(secs $BB run -quiet -kernel svd -outer 1 -inner 1 -jsonl /dev/null "$A")
   # The question's method at every sensible split of the cores: W worker
   # processes × OMP_NUM_THREADS=1, and 1 worker × all cores; keep the best.
@@ -69,6 +75,7 @@ print(f"load={t1-t0:.3f} svd={t2-t1:.3f} checksum={s.sum():.6e}")
 PY
 : >"$WORK/B.tsv"
 for r in $(seq "$ROUNDS"); do
+  $PY bench/pagecache.py warm "$B"
   bb=$(secs $BB run -quiet -kernel svdvals -jsonl "$WORK/B.jsonl" "$B")
   npw=$(secs $PY "$WORK/np_stack.py" "$B"); npc=$(sed -n 's/.*svd=\([0-9.]*\).*/\1/p' "$WORK/last.out")
   printf '%s\t%s\t%s\n' "$bb" "$npw" "$npc" >>"$WORK/B.tsv"

@@ -7,7 +7,9 @@
 # question's int64 random_integers(100) matrices; the two sides alternate
 # in each round; medians of ROUNDS, ratios (NumPy's seconds over
 # blasbatch's: above 1 means blasbatch is faster), and every file's
-# checksum compared with NumPy's int(x.sum()) (x.sum() for floats).
+# checksum compared with NumPy's int(x.sum()) (x.sum() for floats). The
+# files are put in the page cache before each blasbatch run
+# (bench/pagecache.py warm), as NumPy's matrices are in its memory.
 #
 #   bench/hadamard.sh [ROUNDS] [REPEAT]     (defaults 7 and 100)
 #
@@ -19,8 +21,7 @@ cd "$(dirname "$0")/.."
 ROUNDS=${1:-7} REPEAT=${2:-100}
 BB=${BB:-bin/blasbatch} PY=/usr/bin/python3 WORK=${WORK:-/tmp/blasbatch-hadamard}
 C=$(nproc)
-median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.4f", m}'; }
-secs() { local s=$EPOCHREALTIME; "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }; local e=$EPOCHREALTIME; awk -v s="$s" -v e="$e" 'BEGIN{printf "%.4f", e-s}'; }
+. bench/lib.sh
 [ -x "$BB" ] || { echo "no $BB: run make build first" >&2; exit 2; }
 mkdir -p "$WORK"
 [ -f "$WORK/int64/m3.npy" ] || $PY bench/hadamard_np.py gen "$WORK"
@@ -29,6 +30,7 @@ echo "|---|---:|---:|---:|---:|---:|---|"
 for dt in float64 int64; do
   D=$WORK/$dt; : >"$WORK/t"
   for r in $(seq "$ROUNDS"); do
+    $PY bench/pagecache.py warm "$D"
     b=$(secs "$BB" run -quiet -kernel hadamard -repeat "$REPEAT" -jsonl "$WORK/$dt.jsonl" "$D")
     np=$($PY bench/hadamard_np.py time "$D" "$REPEAT" "$C")
     m=$(sed -n 's/.*map=\([0-9.]*\).*/\1/p' <<<"$np"); p=$(sed -n 's/.*pool=\([0-9.]*\).*/\1/p' <<<"$np")

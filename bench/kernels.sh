@@ -12,8 +12,7 @@ ROUNDS=${1:-3}; shift || true
 KERNELS=${*:-svd svdvals eigh eig qr chol inv det gram matmul hadamard}
 BB=bin/blasbatch PY=/usr/bin/python3 WORK=${WORK:-/tmp/blasbatch-kernels}
 C=$(nproc)
-median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.4f", m}'; }
-secs() { local s=$EPOCHREALTIME; "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }; local e=$EPOCHREALTIME; awk -v s="$s" -v e="$e" 'BEGIN{printf "%.4f", e-s}'; }
+. bench/lib.sh
 count() { case $1 in 64) echo 2000 ;; 256) echo 200 ;; 1000) echo 8 ;; esac; }
 kind() { case $1 in chol|eigh) echo spd ;; hadamard) echo unit ;; matmul) echo pair ;; *) echo general ;; esac; }
 mkdir -p "$WORK"

@@ -14,8 +14,7 @@ WORK=${WORK:-/tmp/blasbatch-plan}
 WISDOM=$WORK/wisdom.json
 mkdir -p "$WORK"
 C=$(nproc)
-median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.3f", m}'; }
-secs() { local s=$EPOCHREALTIME; "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }; local e=$EPOCHREALTIME; awk -v s="$s" -v e="$e" 'BEGIN{printf "%.4f", e-s}'; }
+. bench/lib.sh
 
 [ -f "$WORK/large/m00000.npy" ] || $BB gen -size 2000 -count 1 -dir "$WORK/large"
 [ -f "$WORK/tiny/m00399.npy" ] || $BB gen -size 24 -count 400 -dir "$WORK/tiny"

@@ -8,7 +8,11 @@
 # Queue with one worker per core and OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=1
 # (bench/np_kernels.py), timed from the first fork to the last join. The
 # two sides alternate in each round; medians of ROUNDS and the ratio
-# (NumPy's seconds over blasbatch's: the bar is 0.7). Then the system calls
+# (NumPy's seconds over blasbatch's: the bar is 0.7). NumPy's arrays are in
+# its memory before its clock starts; blasbatch's files are put in the page
+# cache before each of its runs (bench/pagecache.py warm: this project's
+# VMs page out files idle for some seconds; bench/cold.sh times runs from
+# disk). Then the system calls
 # per file of one blasbatch run of each kernel (strace -f -c, when strace is
 # installed), less those of a run over one file.
 #
@@ -19,8 +23,7 @@ ROUNDS=${1:-7}; shift || true
 KERNELS=${*:-chol det eigh svdvals}
 BB=${BB:-bin/blasbatch} PY=/usr/bin/python3 WORK=${WORK:-/tmp/blasbatch-small}
 C=$(nproc) N=2000
-median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.4f", m}'; }
-secs() { local s=$EPOCHREALTIME; "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }; local e=$EPOCHREALTIME; awk -v s="$s" -v e="$e" 'BEGIN{printf "%.4f", e-s}'; }
+. bench/lib.sh
 [ -x "$BB" ] || { echo "no $BB: run make build first" >&2; exit 2; }
 mkdir -p "$WORK"
 D=$WORK/spd-64
@@ -31,6 +34,7 @@ echo "|---|---:|---:|---:|---:|"
 for k in $KERNELS; do
   : >"$WORK/t"
   for r in $(seq "$ROUNDS"); do
+    $PY bench/pagecache.py warm "$D"
     b=$(secs "$BB" run -quiet -kernel "$k" -jsonl "$WORK/r.jsonl" "$D")
     p=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $PY bench/np_kernels.py "$k" "$D" "$C" | sed -n 's/.*seconds=\([0-9.]*\).*/\1/p')
     echo "$b $p" >>"$WORK/t"

@@ -6,7 +6,9 @@
 # beforehand, one thread (OMP_NUM_THREADS=OPENBLAS_NUM_THREADS=1), timed
 # inside Python. The two sides alternate in each round; medians of ROUNDS
 # and the ratio (NumPy's seconds over blasbatch's; the bar is 1.9 on 2
-# cores, whose limit is 2). The singular values of the first items are
+# cores, whose limit is 2). The stack is put in the page cache before each
+# blasbatch run (bench/pagecache.py warm), as NumPy's is in its memory
+# before its clock starts. The singular values of the first items are
 # compared with NumPy's.
 #
 #   bench/stack.sh [ROUNDS] [COUNT] [N]     (defaults 7, 100000, 16)
@@ -14,14 +16,14 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROUNDS=${1:-7} COUNT=${2:-100000} N=${3:-16}
 BB=${BB:-bin/blasbatch} PY=/usr/bin/python3 WORK=${WORK:-/tmp/blasbatch-stack}
-median() { sort -g | awk '{a[NR]=$1} END {m=(NR%2)?a[(NR+1)/2]:(a[NR/2]+a[NR/2+1])/2; printf "%.4f", m}'; }
-secs() { local s=$EPOCHREALTIME; "$@" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; return 1; }; local e=$EPOCHREALTIME; awk -v s="$s" -v e="$e" 'BEGIN{printf "%.4f", e-s}'; }
+. bench/lib.sh
 [ -x "$BB" ] || { echo "no $BB: run make build first" >&2; exit 2; }
 mkdir -p "$WORK"
 S=$WORK/stack-$COUNT-$N.npy
 [ -f "$S" ] || $PY -c "import numpy as np, sys; np.save(sys.argv[1], np.random.default_rng(5).standard_normal(($COUNT, $N, $N)))" "$S"
 : >"$WORK/t"
 for r in $(seq "$ROUNDS"); do
+  $PY bench/pagecache.py warm "$S"
   b=$(secs "$BB" run -quiet -kernel svdvals -jsonl "$WORK/r.jsonl" "$S")
   p=$(OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $PY -c "
 import numpy as np, sys, time

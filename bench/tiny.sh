@@ -3,7 +3,9 @@
 # default kernel) — wall time and peak RSS of a whole run (GNU time), the
 # bars being faster than before and under 128 MiB — and 1000 files of
 # 256×256 (peak RSS under 64 MiB). With BB_OLD=path to an earlier build,
-# each round runs the two builds alternately and the table has both.
+# each round runs the two builds alternately and the table has both. The
+# files are put in the page cache before each run (bench/pagecache.py
+# warm): this project's VMs page out files idle for some seconds.
 #
 #   bench/tiny.sh [ROUNDS]     (default 5)
 set -euo pipefail
@@ -23,7 +25,7 @@ for i in range(count):
 gen "$WORK/t4" 100000 4
 gen "$WORK/s256" 1000 256
 # one: a whole run of BIN over DIR; prints "seconds max-RSS-KiB".
-one() { /usr/bin/time -f "%e %M" -o "$WORK/time" "$1" run -quiet -jsonl "$WORK/r.jsonl" "$2" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
+one() { $PY bench/pagecache.py warm "$2"; /usr/bin/time -f "%e %M" -o "$WORK/time" "$1" run -quiet -jsonl "$WORK/r.jsonl" "$2" >/dev/null 2>"$WORK/err" || { cat "$WORK/err" >&2; exit 1; }
   [ "$(wc -l <"$WORK/r.jsonl")" = "$3" ] || { echo "$1 $2: $(wc -l <"$WORK/r.jsonl") records, want $3" >&2; exit 1; }
   cat "$WORK/time"; }
 builds="$BB"; [ -n "${BB_OLD:-}" ] && builds="$BB_OLD $BB"
