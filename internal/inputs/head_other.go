@@ -18,7 +18,7 @@ func scanHead(string, matio.Options, []byte, *keeper, *prefetch) ([]Run, uint64,
 }
 
 // scanOpen is never called here: the listing opens nothing (openStat).
-func scanOpen(string, int, int64, matio.Options, []byte, *keeper, *prefetch) ([]Run, uint64, *Kept, bool, bool) {
+func scanOpen(string, int, int64, uint64, matio.Options, []byte, *keeper, *prefetch) ([]Run, uint64, *Kept, bool, bool) {
 	return nil, 0, nil, false, false
 }
 

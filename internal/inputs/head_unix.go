@@ -92,7 +92,7 @@ func scanHead(path string, opt matio.Options, buf []byte, kp *keeper, pf *prefet
 		unix.Close(fd)
 		return nil, 0, nil, false, false
 	}
-	runs, head, kept, ok, cold = scanOpen(path, fd, st.Size, opt, buf, kp, pf)
+	runs, head, kept, ok, cold = scanOpen(path, fd, st.Size, uint64(st.Dev), opt, buf, kp, pf)
 	if cold {
 		unix.Close(fd)
 	}
@@ -100,10 +100,11 @@ func scanHead(path string, opt matio.Options, buf []byte, kp *keeper, pf *prefet
 }
 
 // scanOpen is scanHead of a regular file already open as fd, of size bytes
-// when fstat'ed; it takes fd (closes it, or keeps it: kept) unless the file
-// is cold: then it has read nothing and fd is still the caller's.
-func scanOpen(path string, fd int, size int64, opt matio.Options, buf []byte, kp *keeper, pf *prefetch) (runs []Run, head uint64, kept *Kept, ok, cold bool) {
-	n, cold, err := pf.head(fd, buf[:min(int64(len(buf)), size)], size)
+// on device dev when fstat'ed; it takes fd (closes it, or keeps it: kept)
+// unless the file is cold: then it has read nothing and fd is still the
+// caller's.
+func scanOpen(path string, fd int, size int64, dev uint64, opt matio.Options, buf []byte, kp *keeper, pf *prefetch) (runs []Run, head uint64, kept *Kept, ok, cold bool) {
+	n, cold, err := pf.head(fd, dev, buf[:min(int64(len(buf)), size)], size)
 	if cold {
 		return nil, 0, nil, false, true
 	}

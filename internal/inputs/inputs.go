@@ -468,8 +468,11 @@ func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []ope
 			defer wg.Done()
 			buf := make([]byte, headBytes)
 			var cold []later
-			// one scans file i (with fd the listing's descriptor, or -1);
-			// false when it is cold, read ahead and put off (with pf).
+			// one scans file i; fd is the listing's descriptor a file put
+			// off kept, or -1 (then the file's own is taken, if the
+			// listing opened it and the scan reads through it). It
+			// returns false when the file is cold, read ahead and put off
+			// (with pf).
 			one := func(i, fd int, pf *prefetch) bool {
 				f := &files[i]
 				f.Path = paths[i]
@@ -489,8 +492,12 @@ func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []ope
 					var head uint64
 					var kept *Kept
 					var ok, isCold bool
+					if fd < 0 && i < len(open) && open[i].fd > 0 {
+						fd = open[i].fd - 1
+						open[i].fd = 0
+					}
 					if fd >= 0 {
-						runs, head, kept, ok, isCold = scanOpen(f.Path, fd, open[i].size, opt.Read, buf, kp, pf)
+						runs, head, kept, ok, isCold = scanOpen(f.Path, fd, open[i].size, f.ID.Dev, opt.Read, buf, kp, pf)
 					} else {
 						runs, head, kept, ok, isCold = scanHead(f.Path, opt.Read, buf, kp, pf)
 					}
@@ -513,12 +520,7 @@ func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []ope
 				if i >= len(paths) || ctx.Err() != nil {
 					break
 				}
-				fd := -1
-				if i < len(open) && open[i].fd > 0 {
-					fd = open[i].fd - 1
-					open[i].fd = 0
-				}
-				one(i, fd, pf)
+				one(i, -1, pf)
 			}
 			// The files put off, now read ahead: in the order they were
 			// asked for, waiting if they have not arrived.

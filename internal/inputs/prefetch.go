@@ -3,6 +3,7 @@
 package inputs
 
 import (
+	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
@@ -27,7 +28,10 @@ import (
 //
 // What is asked for counts against the allowance, so a batch larger than
 // memory does not push out of the page cache what was read ahead before it
-// is used: past the allowance, files are read as before, waiting.
+// is used: past the allowance, files are read as before, waiting. So are
+// the files of a file system that cannot read only what memory holds
+// (tmpfs, whose files are in memory anyway), and every file where the
+// kernel has no preadv2 or refuses it.
 
 // prefetchFileBytes is the most of one file read ahead: beyond it, a reader
 // reading one large file gets the kernel's own sequential read-ahead.
@@ -37,9 +41,12 @@ const prefetchFileBytes = 64 << 20
 // nothing ahead.
 type prefetch struct {
 	left atomic.Int64 // bytes that may still be asked for
-	// off is set once the kernel or file system cannot read only what is
-	// in memory (no RWF_NOWAIT): from then on every head read waits.
-	off atomic.Bool
+	// off is set once the kernel cannot read only what is in memory (no
+	// preadv2, or refused): from then on every head read waits. offDev
+	// holds the devices (file systems) that cannot (no RWF_NOWAIT: tmpfs
+	// says EOPNOTSUPP, for one), whose files' heads are read waiting.
+	off    atomic.Bool
+	offDev sync.Map // device number (uint64): struct{}
 	// cached and advise are the system calls (readCached, adviseWillNeed),
 	// replaced in tests.
 	cached func(fd int, b []byte) (int, error)
@@ -68,20 +75,22 @@ func (pf *prefetch) take(size int64) bool {
 	return true
 }
 
-// head reads the first len(b) bytes of the open file fd, of size bytes,
-// into b, as a pread at offset 0 does. With pf not nil it first reads only
-// what memory holds: when that is not all of b, it asks the kernel to read
-// the file ahead and returns cold, with nothing read, for the caller to
-// come back to the file later (calling head with a nil pf); when the
-// allowance is spent it reads now, waiting.
-func (pf *prefetch) head(fd int, b []byte, size int64) (n int, cold bool, err error) {
-	if pf != nil && !pf.off.Load() && len(b) > 0 {
+// head reads the first len(b) bytes of the open file fd, of size bytes on
+// device dev, into b, as a pread at offset 0 does. With pf not nil it first
+// reads only what memory holds: when that is not all of b, it asks the
+// kernel to read the file ahead and returns cold, with nothing read, for
+// the caller to come back to the file later (calling head with a nil pf);
+// when the allowance is spent it reads now, waiting.
+func (pf *prefetch) head(fd int, dev uint64, b []byte, size int64) (n int, cold bool, err error) {
+	if pf != nil && len(b) > 0 && !pf.off.Load() && !pf.devOff(dev) {
 		n, err := pf.cached(fd, b)
 		switch {
 		case err == nil && n == len(b):
 			return n, false, nil
-		case err == errNoCachedRead:
+		case err == errNoCachedReads:
 			pf.off.Store(true)
+		case err == errNoCachedRead:
+			pf.offDev.Store(dev, struct{}{})
 		case err == nil || err == errNotCached:
 			if pf.take(size) {
 				pf.advise(fd, 0, min(size, prefetchFileBytes))
@@ -92,4 +101,10 @@ func (pf *prefetch) head(fd int, b []byte, size int64) (n int, cold bool, err er
 	}
 	n, err = unix.Pread(fd, b, 0)
 	return n, false, err
+}
+
+// devOff reports whether device dev cannot read only what memory holds.
+func (pf *prefetch) devOff(dev uint64) bool {
+	_, off := pf.offDev.Load(dev)
+	return off
 }

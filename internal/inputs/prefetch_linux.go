@@ -12,9 +12,12 @@ const canReadCached = true
 var (
 	// errNotCached: memory does not hold the bytes asked for.
 	errNotCached = errors.New("not in the page cache")
-	// errNoCachedRead: this kernel or file system cannot read only what
-	// memory holds.
-	errNoCachedRead = errors.New("no RWF_NOWAIT reads")
+	// errNoCachedRead: this file's file system cannot read only what
+	// memory holds (no RWF_NOWAIT).
+	errNoCachedRead = errors.New("no RWF_NOWAIT reads on this file system")
+	// errNoCachedReads: this kernel cannot, or may not (no preadv2, or a
+	// seccomp filter refuses it).
+	errNoCachedReads = errors.New("no preadv2")
 )
 
 // readCached reads the first len(b) bytes of fd into b only as far as the
@@ -27,10 +30,13 @@ func readCached(fd int, b []byte) (int, error) {
 		return n, nil
 	case unix.EAGAIN:
 		return 0, errNotCached
-	case unix.EOPNOTSUPP, unix.ENOSYS, unix.EINVAL, unix.EPERM:
-		// No preadv2 (ENOSYS; EPERM where a seccomp filter refuses it),
-		// or no RWF_NOWAIT for this file system or kernel.
+	case unix.EOPNOTSUPP, unix.EINVAL:
+		// No RWF_NOWAIT for this file system (or, EINVAL, a kernel
+		// older than the flag: then every file system says so).
 		return 0, errNoCachedRead
+	case unix.ENOSYS, unix.EPERM:
+		// No preadv2, or a seccomp filter refuses it.
+		return 0, errNoCachedReads
 	}
 	return n, err
 }

@@ -27,13 +27,15 @@ func fdPath(fd int) string {
 
 // fakeCache is a page cache for the prefetch logic: the files named in
 // cold are not in it until advised (then they are), a file in partial
-// gives only part of what is asked, and noNowait makes every cached read
-// fail as a kernel without RWF_NOWAIT does. It records the advice.
+// gives only part of what is asked, and noNowait, when not nil, is the
+// error of every cached read (errNoCachedRead: a file system without
+// RWF_NOWAIT; errNoCachedReads: a kernel without preadv2). It records the
+// advice.
 type fakeCache struct {
 	mu       sync.Mutex
 	cold     map[string]bool
 	partial  map[string]bool
-	noNowait bool
+	noNowait error
 	advised  map[string][2]int64 // path: off, n
 	reads    int                 // cached reads asked for
 }
@@ -48,8 +50,8 @@ func (c *fakeCache) cached(fd int, b []byte) (int, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.reads++
-	if c.noNowait {
-		return 0, errNoCachedRead
+	if c.noNowait != nil {
+		return 0, c.noNowait
 	}
 	p := fdPath(fd)
 	if _, ok := c.advised[p]; c.cold[p] && !ok {
@@ -151,19 +153,19 @@ func TestPrefetchPutsColdFilesOff(t *testing.T) {
 		coldBytes += sizes[p]
 	}
 	cases := []struct {
-		name     string
-		cache    *fakeCache
-		bytes    int64
-		advised  int // files advised; -1: some but not all of the cold ones
-		anyReads bool
+		name    string
+		cache   *fakeCache
+		bytes   int64
+		advised int // files advised; -1: some but not all of the cold ones
 	}{
-		{"all in memory", &fakeCache{}, 1 << 30, 0, true},
-		{"none in memory", &fakeCache{cold: all}, 1 << 30, len(all), true},
-		{"every other", &fakeCache{cold: everyOther(1)}, 1 << 30, len(everyOther(1)), true},
-		{"partly in memory", &fakeCache{partial: everyOther(0)}, 1 << 30, len(everyOther(0)), true},
-		{"allowance for some", &fakeCache{cold: all}, coldBytes / 3, -1, true},
-		{"no allowance left", &fakeCache{cold: all}, 1, 0, true},
-		{"no RWF_NOWAIT", &fakeCache{cold: all, noNowait: true}, 1 << 30, 0, true},
+		{"all in memory", &fakeCache{}, 1 << 30, 0},
+		{"none in memory", &fakeCache{cold: all}, 1 << 30, len(all)},
+		{"every other", &fakeCache{cold: everyOther(1)}, 1 << 30, len(everyOther(1))},
+		{"partly in memory", &fakeCache{partial: everyOther(0)}, 1 << 30, len(everyOther(0))},
+		{"allowance for some", &fakeCache{cold: all}, coldBytes / 3, -1},
+		{"no allowance left", &fakeCache{cold: all}, 1, 0},
+		{"no RWF_NOWAIT", &fakeCache{cold: all, noNowait: errNoCachedRead}, 1 << 30, 0},
+		{"no preadv2", &fakeCache{cold: all, noNowait: errNoCachedReads}, 1 << 30, 0},
 	}
 	for _, c := range cases {
 		before := openFDs(t)
@@ -194,8 +196,8 @@ func TestPrefetchPutsColdFilesOff(t *testing.T) {
 		case c.advised < 0 && (n == 0 || n == len(all)):
 			t.Errorf("%s: %d of %d cold files advised, want some but not all", c.name, n, len(all))
 		}
-		if c.cache.noNowait && c.cache.reads != 1 {
-			t.Errorf("%s: %d cached reads tried, want 1 (then none: the kernel cannot)", c.name, c.cache.reads)
+		if c.cache.noNowait != nil && c.cache.reads != 1 {
+			t.Errorf("%s: %d cached reads tried, want 1 (then none: the files are all on one file system)", c.name, c.cache.reads)
 		}
 	}
 }
@@ -273,5 +275,58 @@ func TestPrefetchReadsColdFilesAhead(t *testing.T) {
 	}
 	if r := readBytes(t) - r0; r < total {
 		t.Errorf("a scan reading ahead had %d bytes of %d cold ones read from storage: not the whole files", r, total)
+	}
+}
+
+// TestPrefetchPerFileSystem: a file on a file system without RWF_NOWAIT
+// reads (tmpfs) turns reading ahead off for that file system only: the
+// cold files on disk named after it are still read ahead.
+func TestPrefetchPerFileSystem(t *testing.T) {
+	shm, err := os.MkdirTemp("/dev/shm", "prefetch")
+	if err != nil {
+		t.Skipf("no /dev/shm: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(shm) })
+	first := filepath.Join(shm, "a.npy")
+	writeNpy(t, first, 4, 4)
+	f, err := os.Open(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = readCached(int(f.Fd()), make([]byte, 64))
+	f.Close()
+	if err != errNoCachedRead {
+		t.Skipf("/dev/shm reads only what memory holds here (%v): no file system without RWF_NOWAIT to test", err)
+	}
+	dir := shortDir(t)
+	var total int64
+	for i := range 20 {
+		p := filepath.Join(dir, fmt.Sprintf("m%02d.npy", i))
+		writeNpy(t, p, 128, 64)
+		pagecache.Evict(t, p)
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		total += fi.Size()
+	}
+	growTable(t, 500)
+	r0 := readBytes(t)
+	var set Set
+	within(t, "List and Scan", func() {
+		l := List([]string{first, dir}, Options{KeepOpen: true})
+		defer l.Close()
+		l.Prefetch = 1 << 30
+		set, err = l.Scan(context.Background(), false)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set.Close()
+	if len(set.Files) != 21 {
+		t.Fatalf("%d files scanned, want 21", len(set.Files))
+	}
+	if r := readBytes(t) - r0; r < total {
+		t.Errorf("after a tmpfs file, %d bytes of %d cold ones on disk were read: not read ahead", r, total)
 	}
 }

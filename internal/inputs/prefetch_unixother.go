@@ -8,10 +8,11 @@ import "errors"
 const canReadCached = false
 
 var (
-	errNotCached    = errors.New("not in the page cache")
-	errNoCachedRead = errors.New("no reads of what memory holds only")
+	errNotCached     = errors.New("not in the page cache")
+	errNoCachedRead  = errors.New("no reads of what memory holds only on this file system")
+	errNoCachedReads = errors.New("no reads of what memory holds only")
 )
 
-func readCached(int, []byte) (int, error) { return 0, errNoCachedRead }
+func readCached(int, []byte) (int, error) { return 0, errNoCachedReads }
 
 func adviseWillNeed(int, int64, int64) {}
