@@ -468,12 +468,11 @@ func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []ope
 			defer wg.Done()
 			buf := make([]byte, headBytes)
 			var cold []later
-			// one scans file i; fd is the listing's descriptor a file put
-			// off kept, or -1 (then the file's own is taken, if the
-			// listing opened it and the scan reads through it). It
-			// returns false when the file is cold, read ahead and put off
-			// (with pf).
-			one := func(i, fd int, pf *prefetch) bool {
+			// one scans file i, or, with pf, puts it off (cold) when its
+			// head is not in memory; fd is the listing's descriptor a file
+			// put off kept, or -1 (then the file's own is taken, if the
+			// listing opened it and the scan reads through it).
+			one := func(i, fd int, pf *prefetch) {
 				f := &files[i]
 				f.Path = paths[i]
 				if i < len(ids) {
@@ -503,7 +502,7 @@ func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []ope
 					}
 					if isCold {
 						cold = append(cold, later{i, fd})
-						return false
+						return
 					}
 					if ok {
 						f.Runs, f.Head, f.Kept = runs, head, kept
@@ -513,7 +512,6 @@ func scanWith(ctx context.Context, paths []string, ids []safefile.ID, open []ope
 				default:
 					f.Runs = scanFile(paths[i], opt.Read)
 				}
-				return true
 			}
 			for {
 				i := int(next.Add(1) - 1)
