@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -196,8 +197,11 @@ func TestPrefetchPutsColdFilesOff(t *testing.T) {
 		case c.advised < 0 && (n == 0 || n == len(all)):
 			t.Errorf("%s: %d of %d cold files advised, want some but not all", c.name, n, len(all))
 		}
-		if c.cache.noNowait != nil && c.cache.reads != 1 {
-			t.Errorf("%s: %d cached reads tried, want 1 (then none: the files are all on one file system)", c.name, c.cache.reads)
+		// Each scan worker may try once before one of them turns the
+		// cached reads off; then none tries again: the files are all on
+		// one file system.
+		if workers := min(runtime.GOMAXPROCS(0), runtime.NumCPU()); c.cache.noNowait != nil && (c.cache.reads < 1 || c.cache.reads > workers) {
+			t.Errorf("%s: %d cached reads tried, want 1 to %d (one a scan worker at most)", c.name, c.cache.reads, workers)
 		}
 	}
 }
