@@ -3,6 +3,7 @@
 package inputs
 
 import (
+	"errors"
 	"sync"
 	"sync/atomic"
 
@@ -36,6 +37,18 @@ import (
 // prefetchFileBytes is the most of one file read ahead: beyond it, a reader
 // reading one large file gets the kernel's own sequential read-ahead.
 const prefetchFileBytes = 64 << 20
+
+// What readCached says when it cannot read what was asked.
+var (
+	// errNotCached: memory does not hold the bytes asked for.
+	errNotCached = errors.New("not in the page cache")
+	// errNoCachedRead: this file's file system cannot read only what
+	// memory holds (no RWF_NOWAIT).
+	errNoCachedRead = errors.New("no RWF_NOWAIT reads on this file system")
+	// errNoCachedReads: this kernel cannot, or may not (no preadv2, or a
+	// seccomp filter refuses it).
+	errNoCachedReads = errors.New("no preadv2")
+)
 
 // prefetch is one scan's allowance for reading ahead. A nil *prefetch reads
 // nothing ahead.

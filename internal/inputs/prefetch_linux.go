@@ -1,24 +1,9 @@
 package inputs
 
-import (
-	"errors"
-
-	"golang.org/x/sys/unix"
-)
+import "golang.org/x/sys/unix"
 
 // canReadCached says readCached may work here (Linux 4.14 and later).
 const canReadCached = true
-
-var (
-	// errNotCached: memory does not hold the bytes asked for.
-	errNotCached = errors.New("not in the page cache")
-	// errNoCachedRead: this file's file system cannot read only what
-	// memory holds (no RWF_NOWAIT).
-	errNoCachedRead = errors.New("no RWF_NOWAIT reads on this file system")
-	// errNoCachedReads: this kernel cannot, or may not (no preadv2, or a
-	// seccomp filter refuses it).
-	errNoCachedReads = errors.New("no preadv2")
-)
 
 // readCached reads the first len(b) bytes of fd into b only as far as the
 // page cache holds them (preadv2 with RWF_NOWAIT): errNotCached when it
