@@ -197,9 +197,9 @@ func prepare(ctx context.Context, job Job, readAhead bool) (*run, error) {
 		// is read: not for a shard (the others' files are scanned too), nor
 		// when resuming (the files done are scanned too); and a command
 		// reads its files itself, when it likes.
-		listing.Prefetch = min(r.budget/8, 1<<30)
-		if r.budget == 0 {
-			listing.Prefetch = 1 << 30
+		listing.Prefetch = 1 << 30 // also with no memory budget (0)
+		if r.budget > 0 {
+			listing.Prefetch = min(r.budget/8, 1<<30)
 		}
 	}
 	if r.set, err = listing.Scan(ctx, r.spec.Pairwise); err != nil {
