@@ -45,9 +45,27 @@ func Resident(t testing.TB, path string) (in, pages int) {
 	return in, len(vec)
 }
 
+// OnDisk reports whether path is on a disk file system whose pages the
+// page cache drops on request and reads back without waiting only when it
+// holds them (RWF_NOWAIT): ext2/3/4, XFS or Btrfs. A test may skip a cold
+// case elsewhere (tmpfs keeps everything in memory), but not there.
+func OnDisk(t testing.TB, path string) bool {
+	t.Helper()
+	var st unix.Statfs_t
+	if err := unix.Statfs(path, &st); err != nil {
+		t.Fatalf("statfs %s: %v", path, err)
+	}
+	switch st.Type {
+	case unix.EXT4_SUPER_MAGIC, unix.XFS_SUPER_MAGIC, unix.BTRFS_SUPER_MAGIC:
+		return true
+	}
+	return false
+}
+
 // Evict writes path out and asks the kernel to drop it from the page cache
-// (POSIX_FADV_DONTNEED), and skips t when the kernel kept any of it: a file
-// system whose pages cannot be dropped (tmpfs) has no cold files to test.
+// (POSIX_FADV_DONTNEED). When the kernel keeps any of it, it skips t on a
+// file system whose pages cannot be dropped (tmpfs: no cold files to test)
+// and fails it on a disk (OnDisk), where they can.
 func Evict(t testing.TB, path string) {
 	t.Helper()
 	f, err := os.Open(path)
@@ -58,10 +76,14 @@ func Evict(t testing.TB, path string) {
 	if err := f.Sync(); err != nil {
 		t.Fatal(err)
 	}
-	if err := unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED); err != nil {
+	err = unix.Fadvise(int(f.Fd()), 0, 0, unix.FADV_DONTNEED)
+	in, _ := Resident(t, path)
+	switch {
+	case (err != nil || in > 0) && OnDisk(t, path):
+		t.Fatalf("%s: %d pages stay in the page cache after POSIX_FADV_DONTNEED (%v), on a disk file system", path, in, err)
+	case err != nil:
 		t.Skipf("%s cannot be dropped from the page cache (%v): no cold file to test here", path, err)
-	}
-	if in, _ := Resident(t, path); in > 0 {
+	case in > 0:
 		t.Skipf("%s stays in the page cache after POSIX_FADV_DONTNEED (tmpfs?): no cold file to test here", path)
 	}
 }
